@@ -1,0 +1,156 @@
+/*
+ * SASL for SMTP AUTH.  This file builds payloads; smtp.c runs the
+ * exchange (only inside TLS) and keeps every payload out of the logs.
+ *
+ * PLAIN (RFC 4616) is sent as an initial response:
+ *	AUTH PLAIN base64(NUL user NUL password)
+ * LOGIN (draft-murchison-sasl-login) answers the two 334 prompts with
+ * base64(user) and base64(password), in that order, whatever the
+ * prompts say.
+ *
+ * Every buffer that held a password or a payload is freezero'd by
+ * whoever owns it, right after use.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "mailferry.h"
+#include "conf.h"
+#include "reply.h"
+#include "auth.h"
+
+/*
+ * Pick the mechanism for the configured auth (enum conf_auth) among the
+ * offered ones (EHLO_AUTH_*).  auto prefers PLAIN, then LOGIN: both
+ * send the password in the clear inside TLS, PLAIN in one round trip.
+ */
+int
+auth_choose(int conf_auth, unsigned int offered, unsigned int *mech,
+    char **cause)
+{
+	switch (conf_auth) {
+	case CONF_AUTH_AUTO:
+		if (offered & EHLO_AUTH_PLAIN)
+			*mech = EHLO_AUTH_PLAIN;
+		else if (offered & EHLO_AUTH_LOGIN)
+			*mech = EHLO_AUTH_LOGIN;
+		else {
+			xasprintf(cause, "the smarthost offers neither AUTH "
+			    "PLAIN nor AUTH LOGIN");
+			return (-1);
+		}
+		return (0);
+	case CONF_AUTH_PLAIN:
+	case CONF_AUTH_LOGIN:
+		*mech = conf_auth == CONF_AUTH_PLAIN ? EHLO_AUTH_PLAIN :
+		    EHLO_AUTH_LOGIN;
+		if ((offered & *mech) == 0) {
+			xasprintf(cause, "the smarthost does not offer AUTH "
+			    "%s", auth_mech_name(*mech));
+			return (-1);
+		}
+		return (0);
+	default:
+		xasprintf(cause, "unsupported auth setting %d", conf_auth);
+		return (-1);
+	}
+}
+
+/* The SASL name of an EHLO_AUTH_* flag. */
+const char *
+auth_mech_name(unsigned int mech)
+{
+	switch (mech) {
+	case EHLO_AUTH_PLAIN:
+		return ("PLAIN");
+	case EHLO_AUTH_LOGIN:
+		return ("LOGIN");
+	default:
+		return ("?");
+	}
+}
+
+/* Base64 of len bytes (len <= 3 * AUTH_CRED_MAX), NUL-terminated. */
+char *
+auth_b64(const void *in, size_t len, size_t *outlen)
+{
+	char	*out;
+	int	 n;
+
+	if (len > 3 * AUTH_CRED_MAX)
+		fatalx("auth_b64: %zu bytes", len);
+	out = xmalloc(4 * ((len + 2) / 3) + 1);
+	n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+	out[n] = '\0';
+	if (outlen != NULL)
+		*outlen = (size_t)n;
+	return (out);
+}
+
+/*
+ * Decode base64 (a 334 challenge); surrounding blanks are ignored.
+ * Return -1 on malformed input.  The result is NUL-terminated.
+ */
+int
+auth_unb64(const char *in, size_t len, unsigned char **out, size_t *outlen)
+{
+	unsigned char	*buf;
+	size_t		 pad = 0;
+	int		 n;
+
+	while (len > 0 && (*in == ' ' || *in == '\t')) {
+		in++;
+		len--;
+	}
+	while (len > 0 && (in[len - 1] == ' ' || in[len - 1] == '\t'))
+		len--;
+	if (len % 4 != 0 || len > 4 * AUTH_CRED_MAX)
+		return (-1);
+	if (len > 0 && in[len - 1] == '=')
+		pad++;
+	if (len > 1 && in[len - 2] == '=')
+		pad++;
+	buf = xmalloc(3 * (len / 4) + 1);
+	n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
+	if (n < 0 || (size_t)n < pad || memchr(in, '=', len - pad) != NULL) {
+		free(buf);
+		return (-1);
+	}
+	*outlen = (size_t)n - pad;
+	buf[*outlen] = '\0';
+	*out = buf;
+	return (0);
+}
+
+/*
+ * The AUTH PLAIN initial response for user and password (empty
+ * authorization identity).  The caller freezero's the result.
+ */
+char *
+auth_plain(const char *user, const char *pass, size_t *outlen, char **cause)
+{
+	size_t	 ulen, plen, len;
+	char	*raw, *b64;
+
+	ulen = strlen(user);
+	plen = strlen(pass);
+	if (ulen == 0 || ulen > AUTH_CRED_MAX || plen > AUTH_CRED_MAX) {
+		xasprintf(cause, "AUTH: user name or password empty or longer "
+		    "than %d bytes", AUTH_CRED_MAX);
+		return (NULL);
+	}
+	len = ulen + plen + 2;
+	raw = xmalloc(len);
+	raw[0] = '\0';
+	memcpy(raw + 1, user, ulen);
+	raw[ulen + 1] = '\0';
+	memcpy(raw + ulen + 2, pass, plen);
+	b64 = auth_b64(raw, len, outlen);
+	freezero(raw, len);
+	return (b64);
+}

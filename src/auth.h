@@ -1,0 +1,18 @@
+/*
+ * auth.h: SASL for SMTP AUTH (RFC 4954): mechanism choice and the
+ * PLAIN (RFC 4616) and LOGIN payloads, base64 by OpenSSL.
+ */
+#ifndef AUTH_H
+#define AUTH_H
+
+#include <stddef.h>
+
+#define AUTH_CRED_MAX	4096	/* longest user name or password */
+
+int	 auth_choose(int, unsigned int, unsigned int *, char **);
+const char *auth_mech_name(unsigned int);
+char	*auth_b64(const void *, size_t, size_t *);
+int	 auth_unb64(const char *, size_t, unsigned char **, size_t *);
+char	*auth_plain(const char *, const char *, size_t *, char **);
+
+#endif /* AUTH_H */

@@ -1,0 +1,101 @@
+/*
+ * conf.h: the configuration file (INI, read with inih).
+ * The option table in conf.c is the single source of names, defaults,
+ * validation and the --dump-config view.
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <time.h>
+
+enum conf_tls {
+	CONF_TLS_STARTTLS,	/* EHLO, STARTTLS, EHLO again (port 587) */
+	CONF_TLS_IMPLICIT	/* TLS from the first byte (port 465) */
+};
+
+enum conf_auth {
+	CONF_AUTH_AUTO,		/* strongest mechanism advertised */
+	CONF_AUTH_PLAIN,
+	CONF_AUTH_LOGIN,
+	CONF_AUTH_NONE		/* no AUTH at all (IP-authorised relay) */
+};
+
+enum conf_delivery {
+	CONF_DELIVERY_BACKGROUND,
+	CONF_DELIVERY_FOREGROUND,
+	CONF_DELIVERY_QUEUE
+};
+
+enum conf_rewrite_from {
+	CONF_REWRITE_NEVER,	/* keep the caller's sender and From */
+	CONF_REWRITE_MISSING,	/* only fill in a missing From */
+	CONF_REWRITE_ALWAYS	/* force envelope and From to `from` */
+};
+
+struct conf_alias {
+	char			*name;	/* local part, or "*" */
+	char			*target;	/* comma-separated addresses */
+	TAILQ_ENTRY(conf_alias)	 entry;
+};
+TAILQ_HEAD(conf_aliases, conf_alias);
+
+struct conf {
+	char		*path;
+
+	/* [smarthost] */
+	char		*host;
+	unsigned int	 port;
+	enum conf_tls	 tls;
+	char		*user;
+	char		*password_file;
+	char		*password_command;
+	enum conf_auth	 auth;
+	char		*ca_file;
+	unsigned char	 fingerprint[32];	/* SHA-256 pin */
+	int		 has_fingerprint;
+	int		 tls_min_version;	/* TLS1_2_VERSION or TLS1_3_VERSION */
+	time_t		 timeout;		/* per reply, seconds */
+	time_t		 connect_timeout;
+	char		*helo;			/* name given in EHLO */
+
+	/* [sender] */
+	char		*domain;
+	char		*from;
+	enum conf_rewrite_from rewrite_from;
+
+	/* [aliases] */
+	struct conf_aliases aliases;
+
+	/* [queue] */
+	char		*queue_dir;
+	enum conf_delivery delivery;
+	time_t		 retry;
+	time_t		 max_retry;
+	time_t		 max_age;
+	time_t		 delay_warning;		/* 0: never */
+	off_t		 max_size;
+};
+
+/* Return values of conf_load() and conf_read_password() besides 0. */
+#define CONF_ERR_SYNTAX		-1	/* bad file: EX_CONFIG */
+#define CONF_ERR_INSECURE	-2	/* secret readable by others: EX_NOPERM */
+#define CONF_ERR_TEMP		-3	/* try again later: keep mail queued */
+
+#ifndef MF_CONF_PATH
+#define MF_CONF_PATH		"/etc/mailferry.conf"
+#endif
+
+void	 conf_init(struct conf *);
+int	 conf_load(struct conf *, const char *, char **);
+int	 conf_load_fp(struct conf *, FILE *, const char *, char **);
+int	 conf_check_relay(const struct conf *, char **);
+void	 conf_dump(const struct conf *, FILE *);
+int	 conf_read_password(const struct conf *, char **, char **);
+const char *conf_alias_lookup(const struct conf *, const char *);
+void	 conf_free(struct conf *);
+
+#endif /* CONF_H */

@@ -1,0 +1,14 @@
+/*
+ * mailq.h: the queue listing (mailq, sendmail -bp) and admin actions.
+ */
+#ifndef MAILQ_H
+#define MAILQ_H
+
+#include <stdio.h>
+
+#include "conf.h"
+
+int	mailq_list(const struct conf *, FILE *);
+int	mailq_delete(const struct conf *, const char *, uid_t, char **);
+
+#endif /* MAILQ_H */

@@ -1,0 +1,228 @@
+/*
+ * Privileged start-up for the setgid helpers.
+ *
+ * A setgid program inherits everything its caller chose: open or closed
+ * descriptors, environment, umask, resource limits and signal
+ * dispositions.  privsep_sanitise() resets what could make the helper
+ * write where it should not or leak what it holds, before any option
+ * is parsed.
+ *
+ * privsep_path_trusted() decides whether a file named by an
+ * unprivileged caller may be read with the helper's privilege: the
+ * file and every directory above it must belong to root (or, when the
+ * program holds no privilege, to the real user) and be writable by
+ * nobody else, except sticky directories.  Symbolic links anywhere in
+ * the path are refused, so that what was checked is what gets opened:
+ * with only trusted, non-symlink directories above it, nobody else can
+ * rename or replace the file between the check and the open.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mailferry.h"
+#include "privsep.h"
+
+extern char	**environ;
+
+static void	privsep_fds(void);
+static int	privsep_owner_ok(uid_t);
+static int	privsep_check(const char *, int, char **);
+static int	privsep_canonical(const char *);
+
+static char	*privsep_env[] = { "PATH=/usr/bin:/bin", NULL };
+
+static void
+privsep_fds(void)
+{
+	int	 fd, nfd;
+#ifndef HAVE_CLOSEFROM
+	long	 max;
+#endif
+
+	/*
+	 * A closed 0, 1 or 2 would be reused by the next open(), and a
+	 * spool file could then receive what is meant for stderr.
+	 */
+	for (fd = 0; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if ((nfd = open("/dev/null", O_RDWR)) == -1)
+			_exit(EX_OSERR);
+		if (nfd != fd)
+			_exit(EX_OSERR);
+	}
+#ifdef HAVE_CLOSEFROM
+	closefrom(STDERR_FILENO + 1);
+#else
+	if ((max = sysconf(_SC_OPEN_MAX)) == -1 || max > INT_MAX)
+		max = 1024;
+	for (fd = STDERR_FILENO + 1; fd < max; fd++)
+		(void)close(fd);
+#endif
+}
+
+/* Reset descriptors, environment, umask, limits and signals at start. */
+void
+privsep_sanitise(void)
+{
+	struct rlimit	 rl;
+	sigset_t	 set;
+
+	privsep_fds();
+	environ = privsep_env;
+	umask(027);
+	rl.rlim_cur = rl.rlim_max = 0;
+	(void)setrlimit(RLIMIT_CORE, &rl);
+#ifdef HAVE_SYS_PRCTL_H
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+	/* Report EPIPE and EFBIG as errors instead of dying silently. */
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGXFSZ, SIG_IGN);
+	sigemptyset(&set);
+	(void)sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+/* Whether the program runs with an effective id other than the real one. */
+int
+privsep_privileged(void)
+{
+	return (getegid() != getgid() || geteuid() != getuid());
+}
+
+/*
+ * Whether the program may create spool subdirectories.  A setgid run
+ * by an ordinary user would create them owned by that user; only root
+ * (or a program holding no privilege, in a single-user setup) may.
+ */
+int
+privsep_may_create(void)
+{
+	return (!privsep_privileged() || getuid() == 0);
+}
+
+static int
+privsep_owner_ok(uid_t uid)
+{
+	return (uid == 0 || (!privsep_privileged() && uid == getuid()));
+}
+
+static int
+privsep_check(const char *path, int last, char **cause)
+{
+	struct stat	 st;
+
+	if (lstat(path, &st) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		xasprintf(cause, "%s: is a symbolic link", path);
+		return (-1);
+	}
+	if (!privsep_owner_ok(st.st_uid)) {
+		xasprintf(cause, "%s: bad owner (uid %lu)", path,
+		    (unsigned long)st.st_uid);
+		return (-1);
+	}
+	if (last && !S_ISREG(st.st_mode)) {
+		xasprintf(cause, "%s: not a regular file", path);
+		return (-1);
+	}
+	if (!last && !S_ISDIR(st.st_mode)) {
+		xasprintf(cause, "%s: not a directory", path);
+		return (-1);
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+	    (last || (st.st_mode & S_ISVTX) == 0)) {
+		xasprintf(cause, "%s: writable by group or others", path);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+privsep_canonical(const char *path)
+{
+	const char	*p, *q;
+	size_t		 len;
+
+	if (path[0] != '/' || path[strlen(path) - 1] == '/')
+		return (0);
+	for (p = path + 1; *p != '\0'; p = q + 1) {
+		if ((q = strchr(p, '/')) == NULL)
+			q = p + strlen(p);
+		len = q - p;
+		if (len == 0 || (len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.'))
+			return (0);
+		if (*q == '\0')
+			break;
+	}
+	return (1);
+}
+
+/* Check that path, and every directory above it, is safe to trust. */
+int
+privsep_path_trusted(const char *path, char **cause)
+{
+	char	 buf[PATH_MAX], *p;
+
+	if (!privsep_canonical(path) || strcmp(path, "/") == 0) {
+		xasprintf(cause, "%s: not a canonical absolute file path",
+		    path);
+		return (-1);
+	}
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
+		xasprintf(cause, "path too long");
+		return (-1);
+	}
+	if (privsep_check("/", 0, cause) == -1)
+		return (-1);
+	for (p = buf + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (privsep_check(buf, 0, cause) == -1)
+			return (-1);
+		*p = '/';
+	}
+	return (privsep_check(buf, 1, cause));
+}
+
+/* Open a trusted file read-only; returns the descriptor or -1. */
+int
+privsep_open_trusted(const char *path, char **cause)
+{
+	struct stat	 st1, st2;
+	int		 fd;
+
+	if (privsep_path_trusted(path, cause) == -1)
+		return (-1);
+	if (lstat(path, &st1) == -1 ||
+	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (fstat(fd, &st2) == -1 || st1.st_dev != st2.st_dev ||
+	    st1.st_ino != st2.st_ino || !S_ISREG(st2.st_mode)) {
+		close(fd);
+		xasprintf(cause, "%s: changed while being checked", path);
+		return (-1);
+	}
+	return (fd);
+}

@@ -1,0 +1,806 @@
+/*
+ * runq.c: one queue run of mailferry-send.
+ *
+ * A run lists msg/ and takes, in id (arrival) order, every entry it can
+ * lock (flock LOCK_EX|LOCK_NB: a locked entry is being delivered by
+ * another run, so it is skipped; there is no global lock, any number of
+ * runs may work side by side).  It keeps the due ones, at most
+ * RUNQ_BATCH_MAX at a time, and hands them to the smarthost over ONE
+ * session that serves the whole run (smtp.c pipelines each transaction
+ * behind the previous end-of-data).  Then it lists msg/ again: entries
+ * queued meanwhile (bounces made by this run, new submissions) go over
+ * the same session; every entry is tried at most once per run.
+ *
+ * Each recipient's result is recorded: 2xx done for good (never sent
+ * again), 5xx failed (bounced, or reported to a waiting caller), 4xx
+ * and every session failure left pending with the next attempt pushed
+ * back exponentially (retry, doubling up to max_retry).  The state file
+ * is rewritten atomically; the message bytes are never touched.
+ *
+ * A session lost in the middle of a run: the entry being sent counts an
+ * attempt (and backs off); the entries not yet tried are left untouched,
+ * no attempt counted, still due.  If the lost session had delivered
+ * something, a new one is opened for them (at most RUNQ_RECONNECT_MAX
+ * times: servers that limit messages per connection); otherwise the run
+ * stops and they wait for the next run.  A smarthost that cannot be
+ * reached defers the entries of the current batch (one attempt each).
+ *
+ * Clock jumps.  An entry's age is accumulated in its state file run by
+ * run (runq_advance_age): each step is the wall-clock time since the
+ * last attempt, never negative and at most the entry's own backoff
+ * interval plus RUNQ_AGE_SLACK, so a clock that jumps forward ages mail
+ * by one retry interval at most (it never expires early), and one that
+ * jumps back ages it by nothing.  runq_due() treats a next attempt that
+ * is further away than its whole backoff interval (or a last attempt in
+ * the future) as due, so a clock set back never stalls mail either.
+ * The price: time when no run happens at all (host down or suspended for
+ * days) counts only one interval, so mail may stay longer than max_age.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/file.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mailferry.h"
+#include "conf.h"
+#include "dsn.h"
+#include "runq.h"
+#include "smtp.h"
+#include "spool.h"
+
+struct runq_batch {
+	struct spool_entry	 e[RUNQ_BATCH_MAX];
+	struct smtp_msg		 m[RUNQ_BATCH_MAX];
+	size_t			 n;
+};
+
+struct runq_ctx {
+	const struct conf	*conf;
+	const struct runq_opts	*ro;
+	struct runq_result	*res;
+	time_t			 start;		/* wall clock, run start */
+	struct smtp_session	*s;
+	char			*password;
+	int			 have_password;
+	int			 reconnects;
+	int			 stop;		/* no more sessions this run */
+	int			 forced_done;
+	int			 forced_found;
+	char			**seen;		/* ids taken, sorted */
+	size_t			 nseen;
+	size_t			 seencap;
+};
+
+/* One recipient's outcome in this attempt, for log lines and DSNs. */
+enum runq_outcome {
+	RUNQ_NONE,		/* done before this attempt */
+	RUNQ_SENT,
+	RUNQ_FAILED,
+	RUNQ_DEFERRED
+};
+
+static int	 runq_seen(const struct runq_ctx *, const char *);
+static void	 runq_see(struct runq_ctx *, const char *);
+static void	 runq_unsee(struct runq_ctx *, const char *);
+static void	 runq_take(struct runq_ctx *, struct runq_batch *,
+		    const char *, int);
+static size_t	 runq_collect(struct runq_ctx *, struct runq_batch *);
+static void	 runq_prepare(struct spool_entry *, struct smtp_msg *);
+static int	 runq_connect(struct runq_ctx *, struct runq_batch *);
+static void	 runq_deliver(struct runq_ctx *, struct runq_batch *);
+static void	 runq_defer_all(struct runq_ctx *, struct runq_batch *,
+		    const char *);
+static void	 runq_finish(struct runq_ctx *, struct spool_entry *,
+		    struct smtp_msg *, const char *, const char *);
+static void	 runq_log(const struct spool_entry *, const unsigned char *,
+		    enum runq_outcome, const char *, const char *,
+		    const char *);
+static void	 runq_keep(struct runq_ctx *, struct spool_entry *, int);
+static void	 runq_expire(struct runq_ctx *, struct spool_entry *);
+static void	 runq_close_entry(struct spool_entry *);
+static void	 runq_free_batch(struct runq_batch *);
+static void	 runq_show(const struct runq_ctx *, const char *,
+		    const char *, const char *);
+static double	 runq_delay(const struct spool_entry *);
+
+/* Fill SMTP session parameters from the configuration. */
+void
+runq_params(struct smtp_params *p, const struct conf *conf,
+    const char *password)
+{
+	memset(p, 0, sizeof(*p));
+	p->host = conf->host;
+	p->port = conf->port;
+	p->implicit_tls = conf->tls == CONF_TLS_IMPLICIT;
+	p->ca_file = conf->ca_file;
+	p->fingerprint = conf->has_fingerprint ? conf->fingerprint : NULL;
+	p->tls_min_version = conf->tls_min_version;
+	p->user = conf->user;
+	p->password = password;
+	p->auth = (int)conf->auth;
+	p->timeout = conf->timeout;
+	p->connect_timeout = conf->connect_timeout;
+	p->helo = conf->helo != NULL ? conf->helo : conf->domain;
+}
+
+/* Seconds to wait after the given number of failed attempts. */
+time_t
+runq_backoff(const struct conf *conf, unsigned int attempts)
+{
+	time_t	 delay = conf->retry > 0 ? conf->retry : 1;
+
+	while (attempts-- > 1 && delay < conf->max_retry)
+		delay *= 2;
+	return (delay > conf->max_retry ? conf->max_retry : delay);
+}
+
+/*
+ * Add the time since the last attempt (or arrival) to e's age: never
+ * negative, at most e's backoff interval plus RUNQ_AGE_SLACK.
+ */
+void
+runq_advance_age(const struct conf *conf, struct spool_entry *e, time_t now)
+{
+	time_t	 ref, since, cap = RUNQ_AGE_SLACK;
+
+	(void)conf;
+	ref = e->last_attempt != 0 ? e->last_attempt : e->created;
+	if (e->last_attempt != 0 && e->next_attempt > e->last_attempt)
+		cap += e->next_attempt - e->last_attempt;
+	since = now - ref;
+	if (since < 0)
+		since = 0;
+	if (since > cap)
+		since = cap;
+	e->age += since;
+}
+
+/* Whether e has been queued for max_age or longer. */
+int
+runq_expired(const struct conf *conf, const struct spool_entry *e)
+{
+	return (e->age >= conf->max_age);
+}
+
+/* Whether e should be tried at now (see the clock notes above). */
+int
+runq_due(const struct conf *conf, const struct spool_entry *e, time_t now)
+{
+	time_t	 interval;
+
+	if (e->next_attempt <= now)
+		return (1);
+	/* The wall clock went back: do not wait for the old future. */
+	if (e->last_attempt > now)
+		return (1);
+	interval = e->next_attempt - e->last_attempt;
+	if (e->last_attempt == 0 || interval > conf->max_retry)
+		interval = conf->max_retry;
+	return (e->next_attempt - now > interval);
+}
+
+/* Count a failed attempt begun at start and pick the next one. */
+void
+runq_schedule(const struct conf *conf, struct spool_entry *e, time_t start,
+    time_t now)
+{
+	e->attempts++;
+	e->last_attempt = start;
+	e->next_attempt = now + runq_backoff(conf, e->attempts);
+}
+
+static double
+runq_delay(const struct spool_entry *e)
+{
+	struct timespec	 ts;
+	double		 d;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	d = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - (double)e->created;
+	return (d < 0 ? 0 : d);
+}
+
+/* ---- the set of ids this run has taken ------------------------------ */
+
+static int
+runq_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+static int
+runq_seen(const struct runq_ctx *ctx, const char *id)
+{
+	return (ctx->nseen > 0 && bsearch(&id, ctx->seen, ctx->nseen,
+	    sizeof(*ctx->seen), runq_cmp) != NULL);
+}
+
+static void
+runq_see(struct runq_ctx *ctx, const char *id)
+{
+	size_t	 lo = 0, hi = ctx->nseen, mid;
+	int	 c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if ((c = strcmp(ctx->seen[mid], id)) == 0)
+			return;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (ctx->nseen == ctx->seencap) {
+		ctx->seencap = ctx->seencap == 0 ? 128 : ctx->seencap * 2;
+		ctx->seen = xreallocarray(ctx->seen, ctx->seencap,
+		    sizeof(*ctx->seen));
+	}
+	memmove(&ctx->seen[lo + 1], &ctx->seen[lo],
+	    (ctx->nseen - lo) * sizeof(*ctx->seen));
+	ctx->seen[lo] = xstrdup(id);
+	ctx->nseen++;
+}
+
+static void
+runq_unsee(struct runq_ctx *ctx, const char *id)
+{
+	char	**p;
+	size_t	  i;
+
+	if (ctx->nseen == 0 || (p = bsearch(&id, ctx->seen, ctx->nseen,
+	    sizeof(*ctx->seen), runq_cmp)) == NULL)
+		return;
+	i = (size_t)(p - ctx->seen);
+	free(ctx->seen[i]);
+	memmove(&ctx->seen[i], &ctx->seen[i + 1],
+	    (ctx->nseen - i - 1) * sizeof(*ctx->seen));
+	ctx->nseen--;
+}
+
+/* ---- collecting ------------------------------------------------------ */
+
+/* Print the outcome for only_id on stdout (-qI for the admin). */
+static void
+runq_show(const struct runq_ctx *ctx, const char *id, const char *what,
+    const char *why)
+{
+	if (!ctx->ro->show || ctx->ro->only_id == NULL ||
+	    strcmp(ctx->ro->only_id, id) != 0)
+		return;
+	printf("%s: %s%s%s\n", id, what, why != NULL ? ": " : "",
+	    why != NULL ? why : "");
+	fflush(stdout);
+}
+
+/* Lock and load one entry into b if it is due (or forced). */
+static void
+runq_take(struct runq_ctx *ctx, struct runq_batch *b, const char *id,
+    int forced)
+{
+	const struct conf	*conf = ctx->conf;
+	struct spool_entry	*e = &b->e[b->n];
+	char			*cause = NULL;
+	int			 r;
+
+	runq_see(ctx, id);
+	r = spool_open(conf->queue_dir, id, LOCK_EX | LOCK_NB, e, &cause);
+	if (r == SPOOL_LOCKED || r == SPOOL_GONE) {
+		if (forced && r == SPOOL_LOCKED) {
+			ctx->res->status = EX_TEMPFAIL;
+			free(ctx->res->reason);
+			ctx->res->reason = xstrdup("being delivered by "
+			    "another queue run");
+		} else if (forced && ctx->ro->show)
+			ctx->res->status = EX_NOINPUT;
+		runq_show(ctx, id, r == SPOOL_LOCKED ? "locked" : "not found",
+		    r == SPOOL_LOCKED ? "being delivered by another queue run" :
+		    NULL);
+		runq_close_entry(e);
+		free(cause);
+		return;
+	}
+	if (r != SPOOL_OK) {
+		log_warnx("id=%s: %s%s", id, cause != NULL ? cause : "error",
+		    r == SPOOL_CORRUPT ? ": moved to corrupt/" : "");
+		free(cause);
+		cause = NULL;
+		runq_close_entry(e);
+		if (r == SPOOL_CORRUPT && spool_quarantine(conf->queue_dir, id,
+		    &cause) == -1) {
+			log_warnx("id=%s: %s", id, cause);
+			free(cause);
+		}
+		runq_show(ctx, id, "unreadable", NULL);
+		return;
+	}
+	if (forced)
+		ctx->forced_found = 1;
+	runq_advance_age(conf, e, ctx->start);
+	if (!forced && runq_expired(conf, e)) {
+		runq_expire(ctx, e);
+		runq_close_entry(e);
+		return;
+	}
+	if (!forced && !runq_due(conf, e, ctx->start)) {
+		runq_close_entry(e);
+		return;
+	}
+	b->n++;
+}
+
+/*
+ * Fill b with due entries not yet taken by this run (the forced one
+ * first).  Returns how many.
+ */
+static size_t
+runq_collect(struct runq_ctx *ctx, struct runq_batch *b)
+{
+	const struct runq_opts	*ro = ctx->ro;
+	char			**ids, *cause = NULL;
+	size_t			 nids, i, fresh;
+
+	b->n = 0;
+	if (!ctx->forced_done && ro->only_id != NULL) {
+		ctx->forced_done = 1;
+		runq_take(ctx, b, ro->only_id, 1);
+	}
+	if (ro->only)
+		return (b->n);
+	/* Again while entries appear (bounces of expired ones, say). */
+	do {
+		ids = NULL;
+		nids = fresh = 0;
+		if (spool_list(ctx->conf->queue_dir, &ids, &nids, &cause) ==
+		    -1) {
+			log_warnx("queue %s: %s", ctx->conf->queue_dir, cause);
+			free(cause);
+			break;
+		}
+		for (i = 0; i < nids && b->n < RUNQ_BATCH_MAX; i++)
+			if (!runq_seen(ctx, ids[i])) {
+				fresh++;
+				runq_take(ctx, b, ids[i], 0);
+			}
+		spool_list_free(ids, nids);
+	} while (fresh > 0 && b->n == 0);
+	return (b->n);
+}
+
+/* Point the SMTP message at e's bytes and its pending recipients. */
+static void
+runq_prepare(struct spool_entry *e, struct smtp_msg *m)
+{
+	struct spool_rcpt	*r;
+	size_t			 n = 0;
+
+	memset(m, 0, sizeof(*m));
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
+		if (r->state == SPOOL_RCPT_PENDING)
+			n++;
+	m->rcpts = xcalloc(n == 0 ? 1 : n, sizeof(*m->rcpts));
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry) {
+		if (r->state != SPOOL_RCPT_PENDING)
+			continue;
+		m->rcpts[m->nrcpts].addr = r->addr;
+		m->rcpts[m->nrcpts].notify = e->meta.dsn_notify;
+		m->nrcpts++;
+	}
+	m->sender = e->meta.sender;
+	m->fd = e->fd;
+	m->offset = e->msg_offset;
+	m->size = e->msg_size;
+	m->body_8bit = e->meta.body_8bit;
+	m->smtputf8 = e->meta.smtputf8;
+	m->ret = e->meta.dsn_ret;
+	m->envid = e->meta.dsn_envid;
+	/* Until the server answers, nothing is sent. */
+	m->result = MF_TEMP;
+}
+
+/* ---- the run ----------------------------------------------------------- */
+
+/*
+ * Run the queue once (see the top of this file).  Returns the number
+ * of entries attempted.
+ */
+int
+runq_run(const struct conf *conf, const struct runq_opts *ro,
+    struct runq_result *res)
+{
+	struct runq_ctx		 ctx;
+	struct runq_batch	*b;
+	char			*cause = NULL;
+	size_t			 i;
+	int			 n = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->status = EX_OK;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.conf = conf;
+	ctx.ro = ro;
+	ctx.res = res;
+	ctx.start = time(NULL);
+	if (spool_clean_tmp(conf->queue_dir, SPOOL_TMP_MAX_AGE, &cause) == -1) {
+		log_warnx("queue %s: %s", conf->queue_dir, cause);
+		free(cause);
+	}
+	b = xcalloc(1, sizeof(*b));
+	while (!ctx.stop && runq_collect(&ctx, b) > 0) {
+		n += (int)b->n;
+		runq_deliver(&ctx, b);
+		runq_free_batch(b);
+	}
+	runq_free_batch(b);
+	free(b);
+	if (ctx.s != NULL)
+		smtp_close(ctx.s);
+	if (ctx.password != NULL)
+		freezero(ctx.password, strlen(ctx.password));
+	for (i = 0; i < ctx.nseen; i++)
+		free(ctx.seen[i]);
+	free(ctx.seen);
+	return (n);
+}
+
+/* Open the run's session if needed; -1 when the batch was deferred. */
+static int
+runq_connect(struct runq_ctx *ctx, struct runq_batch *b)
+{
+	const struct conf	*conf = ctx->conf;
+	struct smtp_params	 p;
+	enum mf_fail		 fail;
+	char			*cause = NULL;
+
+	if (ctx->s != NULL)
+		return (0);
+	if (!ctx->have_password && conf->auth != CONF_AUTH_NONE &&
+	    conf->user != NULL && conf_read_password(conf, &ctx->password,
+	    &cause) != 0) {
+		runq_defer_all(ctx, b, cause);
+		free(cause);
+		ctx->stop = 1;
+		return (-1);
+	}
+	ctx->have_password = 1;
+	runq_params(&p, conf, ctx->password);
+	if ((ctx->s = smtp_open(&p, &fail, &cause)) == NULL) {
+		runq_defer_all(ctx, b, cause);
+		free(cause);
+		ctx->stop = 1;
+		return (-1);
+	}
+	ctx->res->sessions++;
+	return (0);
+}
+
+/* Send one batch over the run's session and record every result. */
+static void
+runq_deliver(struct runq_ctx *ctx, struct runq_batch *b)
+{
+	struct smtp_msg	*m;
+	size_t		 i, tried = 0, done = 0;
+	int		 dead;
+
+	for (i = 0; i < b->n; i++)
+		runq_prepare(&b->e[i], &b->m[i]);
+	if (runq_connect(ctx, b) == -1)
+		return;
+	dead = smtp_send(ctx->s, b->m, b->n) == -1;
+	for (i = 0; i < b->n; i++) {
+		m = &b->m[i];
+		if (dead && !m->attempted && m->result != MF_PERM) {
+			/* Never tried: no attempt counted, still due. */
+			log_debug("id=%s: not tried, session lost",
+			    b->e[i].id);
+			ctx->res->untouched++;
+			runq_unsee(ctx, b->e[i].id);
+			continue;
+		}
+		tried += m->attempted;
+		done += m->result == MF_OK;
+		runq_finish(ctx, &b->e[i], m, smtp_relay(ctx->s),
+		    smtp_tls_version(ctx->s));
+	}
+	if (!dead)
+		return;
+	log_info("session to %s lost: %s", smtp_relay(ctx->s),
+	    smtp_error(ctx->s) != NULL ? smtp_error(ctx->s) : "error");
+	smtp_close(ctx->s);
+	ctx->s = NULL;
+	/* Go on with a new session only if the lost one made progress. */
+	if ((done == 0 && tried < 2) || ++ctx->reconnects > RUNQ_RECONNECT_MAX)
+		ctx->stop = 1;
+}
+
+/* The session could not be opened: every entry waits for next time. */
+static void
+runq_defer_all(struct runq_ctx *ctx, struct runq_batch *b, const char *cause)
+{
+	char	*relay = NULL;
+	size_t	 i;
+
+	xasprintf(&relay, "%s:%u", ctx->conf->host != NULL ?
+	    ctx->conf->host : "none", ctx->conf->port);
+	for (i = 0; i < b->n; i++) {
+		b->m[i].result = MF_TEMP;
+		free(b->m[i].reply);
+		b->m[i].reply = xstrdup(cause);
+		runq_finish(ctx, &b->e[i], &b->m[i], relay, "none");
+	}
+	free(relay);
+}
+
+/* ---- results ---------------------------------------------------------- */
+
+/* Copy one recipient's SMTP result into the spool entry. */
+static enum runq_outcome
+runq_record(struct spool_rcpt *r, const struct smtp_msg *m,
+    const struct smtp_rcpt *sr)
+{
+	enum mf_fail	 f;
+	const char	*reply;
+
+	/* A recipient the server took shares the message's fate. */
+	f = sr->result == MF_OK ? m->result : sr->result;
+	reply = sr->reply != NULL ? sr->reply : m->reply;
+	free(r->reply);
+	r->reply = reply != NULL ? xstrndup(reply, SPOOL_REPLY_MAX) : NULL;
+	if (f == MF_OK) {
+		r->state = SPOOL_RCPT_SENT;
+		return (RUNQ_SENT);
+	}
+	if (f == MF_PERM) {
+		r->state = SPOOL_RCPT_FAILED;
+		return (RUNQ_FAILED);
+	}
+	return (RUNQ_DEFERRED);
+}
+
+/*
+ * Log the recipients with outcome o, one line per distinct reply:
+ * id, from, to, relay, tls, delay, status (and for deferred ones the
+ * next attempt), then the reply.
+ */
+static void
+runq_log(const struct spool_entry *e, const unsigned char *out,
+    enum runq_outcome o, const char *status, const char *relay,
+    const char *tls)
+{
+	struct spool_rcpt	*r, *q;
+	unsigned char		*done;
+	char			*to, *tmp, next[64];
+	size_t			 i, k, n = 0;
+	struct tm		 tm;
+
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
+		n++;
+	done = xcalloc(n + 1, 1);
+	next[0] = '\0';
+	if (o == RUNQ_DEFERRED) {
+		localtime_r(&e->next_attempt, &tm);
+		k = strftime(next, sizeof(next), " next=%Y-%m-%dT%H:%M:%S%z",
+		    &tm);
+		snprintf(next + k, sizeof(next) - k, " attempts=%u",
+		    e->attempts);
+	}
+	i = 0;
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry) {
+		if (out[i] != o || done[i]) {
+			i++;
+			continue;
+		}
+		to = NULL;
+		k = 0;
+		for (q = r; q != NULL; q = TAILQ_NEXT(q, entry), k++) {
+			if (out[i + k] != o || done[i + k] ||
+			    (q->reply == NULL) != (r->reply == NULL) ||
+			    (q->reply != NULL && strcmp(q->reply, r->reply)))
+				continue;
+			done[i + k] = 1;
+			if (to == NULL)
+				xasprintf(&to, "<%s>", q->addr);
+			else {
+				xasprintf(&tmp, "%s,<%s>", to, q->addr);
+				free(to);
+				to = tmp;
+			}
+		}
+		log_info("id=%s from=<%s> to=%s relay=%s tls=%s delay=%.2f "
+		    "status=%s%s (%s)", e->id, e->meta.sender, to,
+		    relay != NULL ? relay : "none", tls != NULL ? tls : "none",
+		    runq_delay(e), status, next, r->reply != NULL ? r->reply : (e->last_error != NULL ?
+		    e->last_error : "no reply"));
+		free(to);
+		i++;
+	}
+	free(done);
+}
+
+/* Refusals: tell the waiting caller, or the sender by a bounce. */
+static void
+runq_report_failed(struct runq_ctx *ctx, struct spool_entry *e,
+    const struct smtp_msg *m, const unsigned char *sel, size_t nfailed,
+    size_t nsent, int reported)
+{
+	struct runq_result	*res = ctx->res;
+	struct spool_rcpt	*r;
+	char			*cause = NULL;
+	size_t			 i = 0;
+
+	if (nfailed == 0)
+		return;
+	if (!reported) {
+		if (dsn_queue(ctx->conf, e, DSN_FAILED, sel, &cause) == -1) {
+			log_warnx("id=%s: no bounce sent: %s", e->id, cause);
+			free(cause);
+		}
+		return;
+	}
+	free(res->reason);
+	res->reason = xstrdup(m->reply != NULL ? m->reply :
+	    "recipients refused");
+	if (nsent == 0)
+		res->status = m->result == MF_PERM ? EX_UNAVAILABLE : EX_NOUSER;
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
+		if (sel[i++])
+			fprintf(stderr, MF_PROGNAME ": <%s>: %s\n", r->addr,
+			    r->reply != NULL ? r->reply : "refused");
+}
+
+/* Record the results of one entry's attempt and decide what is next. */
+static void
+runq_finish(struct runq_ctx *ctx, struct spool_entry *e, struct smtp_msg *m,
+    const char *relay, const char *tls)
+{
+	const struct conf	*conf = ctx->conf;
+	struct runq_result	*res = ctx->res;
+	struct spool_rcpt	*r;
+	unsigned char		*out, *sel;
+	char			*cause = NULL;
+	const char		*why = NULL;
+	size_t			 k = 0, i = 0, n = 0, nsent = 0, nfailed = 0;
+	size_t			 pending = 0;
+	int			 reported;
+
+	reported = ctx->ro->report && ctx->ro->only_id != NULL &&
+	    strcmp(ctx->ro->only_id, e->id) == 0;
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
+		n++;
+	out = xcalloc(n + 1, 1);
+	sel = xcalloc(n + 1, 1);
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry) {
+		if (r->state == SPOOL_RCPT_PENDING && k < m->nrcpts)
+			out[i] = runq_record(r, m, &m->rcpts[k++]);
+		else if (r->state == SPOOL_RCPT_PENDING)
+			out[i] = RUNQ_DEFERRED;
+		nsent += out[i] == RUNQ_SENT;
+		nfailed += sel[i] = out[i] == RUNQ_FAILED;
+		if (out[i] == RUNQ_DEFERRED) {
+			pending++;
+			if (why == NULL)
+				why = r->reply;
+		}
+		i++;
+	}
+	if (why == NULL)
+		why = m->reply != NULL ? m->reply : "deferred";
+	if (pending > 0) {
+		runq_schedule(conf, e, ctx->start, time(NULL));
+		free(e->last_error);
+		e->last_error = xstrndup(why, SPOOL_REPLY_MAX);
+	}
+	runq_log(e, out, RUNQ_SENT, "sent", relay, tls);
+	runq_log(e, out, RUNQ_FAILED, reported ? "refused" : "bounced", relay,
+	    tls);
+	runq_log(e, out, RUNQ_DEFERRED, "deferred", relay, tls);
+	runq_report_failed(ctx, e, m, sel, nfailed, nsent, reported);
+	res->bounced += nfailed > 0;
+	free(out);
+	free(sel);
+	if (pending == 0) {
+		res->sent += nfailed == 0;
+		runq_show(ctx, e->id, nfailed == 0 ? "sent" : "bounced",
+		    nfailed == 0 ? NULL : m->reply);
+		if (spool_remove(conf->queue_dir, e, &cause) == -1) {
+			log_warnx("id=%s: %s", e->id, cause);
+			free(cause);
+		}
+		return;
+	}
+	runq_keep(ctx, e, reported);
+}
+
+/* Some recipients are still pending: warn if due, save the state. */
+static void
+runq_keep(struct runq_ctx *ctx, struct spool_entry *e, int reported)
+{
+	const struct conf	*conf = ctx->conf;
+	struct runq_result	*res = ctx->res;
+	char			*cause = NULL;
+
+	res->deferred++;
+	runq_show(ctx, e->id, "deferred", e->last_error);
+	if (!e->warned && conf->delay_warning > 0 &&
+	    e->age >= conf->delay_warning && !reported) {
+		if (dsn_queue(conf, e, DSN_DELAYED, NULL, &cause) == -1) {
+			log_warnx("id=%s: no delay warning: %s", e->id, cause);
+			free(cause);
+			cause = NULL;
+		}
+		e->warned = 1;
+	}
+	if (spool_state_write(conf->queue_dir, e, &cause) == -1) {
+		log_warnx("id=%s: cannot save state: %s", e->id, cause);
+		free(cause);
+	}
+	if (reported && res->status == EX_OK) {
+		res->status = EX_TEMPFAIL;
+		free(res->reason);
+		res->reason = xstrdup(e->last_error);
+	}
+}
+
+/* max_age is over: bounce what is still pending and drop the entry. */
+static void
+runq_expire(struct runq_ctx *ctx, struct spool_entry *e)
+{
+	struct spool_rcpt	*r;
+	unsigned char		*out;
+	char			*cause = NULL;
+	size_t			 i = 0, n = 0;
+
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
+		n++;
+	out = xcalloc(n + 1, 1);
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry) {
+		if (r->state == SPOOL_RCPT_PENDING) {
+			r->state = SPOOL_RCPT_FAILED;
+			out[i] = RUNQ_FAILED;
+			if (r->reply == NULL)
+				r->reply = xstrdup(e->last_error != NULL ?
+				    e->last_error : "never attempted");
+		}
+		i++;
+	}
+	runq_log(e, out, RUNQ_FAILED, "expired", NULL, NULL);
+	ctx->res->expired++;
+	if (dsn_queue(ctx->conf, e, DSN_EXPIRED, out, &cause) == -1) {
+		log_warnx("id=%s: no bounce sent: %s", e->id, cause);
+		free(cause);
+		cause = NULL;
+	}
+	free(out);
+	if (spool_remove(ctx->conf->queue_dir, e, &cause) == -1) {
+		log_warnx("id=%s: %s", e->id, cause);
+		free(cause);
+	}
+}
+
+static void
+runq_close_entry(struct spool_entry *e)
+{
+	spool_close(e);
+	memset(e, 0, sizeof(*e));
+	e->fd = -1;
+}
+
+static void
+runq_free_batch(struct runq_batch *b)
+{
+	size_t	 i;
+
+	for (i = 0; i < b->n; i++) {
+		smtp_msg_clear(&b->m[i]);
+		free(b->m[i].rcpts);
+		memset(&b->m[i], 0, sizeof(b->m[i]));
+		runq_close_entry(&b->e[i]);
+	}
+	b->n = 0;
+}

@@ -1,0 +1,273 @@
+/*
+ * mailferry-send: the only program that reads the smarthost secret.
+ *
+ * Installed setgid mailferry in $(libexecdir)/mailferry; users reach it
+ * through `sendmail -q`, `mailq` and the front end after a submission.
+ * Its command line is small and strictly checked:
+ *
+ *   mailferry-send [-v] [-C conf] -q [-I id]          queue run
+ *   mailferry-send [-v] [-C conf] -I id [-F]          one entry now
+ *   mailferry-send [-v] [-C conf] -t seconds          periodic runs
+ *   mailferry-send [-C conf] -p                       list the queue
+ *   mailferry-send [-C conf] -D id                    delete an entry
+ *   mailferry-send [-v] [-C conf] -c                  check the relay
+ *   mailferry-send [-C conf] -d                       dump the config
+ *
+ * -q runs the queue once: every due entry, over one session.  With
+ * -I id (the front end after each submission) id goes first, even if
+ * not due, and the other due entries follow in the same session.
+ *
+ * -I id alone (sendmail -qI<ID>: an admin's "retry this one now")
+ * tries only id, even if not due, and prints its fate on stdout:
+ * "ID: sent", "ID: deferred: reason", "ID: bounced: reason" (the
+ * sender gets a bounce), "ID: locked: ..." or "ID: not found".
+ *
+ * -F (foreground) delivers only id and reports its fate: exit 0 when
+ * delivered, 75 with "queued: reason" when it stays queued, 67 or 69
+ * with the server's reply when it was refused (no bounce then).
+ *
+ * -t seconds (sendmail -q5m) stays in the foreground and runs the queue
+ * every so many seconds until SIGTERM, SIGINT or SIGHUP.
+ *
+ * -D id deletes an entry (root, or the user who queued it): exit 0,
+ * 66 no such entry or being delivered, 77 not yours.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mailferry.h"
+#include "conf.h"
+#include "mailq.h"
+#include "privsep.h"
+#include "runq.h"
+#include "smtp.h"
+#include "spool.h"
+
+static int	send_quit;
+
+static void	send_usage(void) __attribute__((noreturn));
+static int	send_load_conf(struct conf *, const char *);
+static int	send_periodic(const struct conf *, time_t);
+static int	send_check(const struct conf *);
+
+static void
+send_usage(void)
+{
+	fprintf(stderr, "usage: mailferry-send [-v] [-C conf] "
+	    "[-q | -I id [-F] | -t seconds | -p | -D id | -c | -d]\n");
+	exit(EX_USAGE);
+}
+
+/*
+ * Load the configuration.  A privileged run honours another file than
+ * the compiled-in one only for root or when the file and its directories
+ * are root's alone, so an unprivileged user cannot point us at a config
+ * of their making (and so at a password file of their choosing).
+ */
+static int
+send_load_conf(struct conf *conf, const char *path)
+{
+	char	*cause = NULL;
+	int	 r;
+
+	if (path == NULL)
+		path = MF_CONF_PATH;
+	else if (privsep_privileged() && getuid() != 0 &&
+	    privsep_path_trusted(path, &cause) == -1) {
+		fprintf(stderr, "mailferry: -C %s: %s\n", path, cause);
+		exit(EX_NOPERM);
+	}
+	conf_init(conf);
+	if ((r = conf_load(conf, path, &cause)) != 0) {
+		fprintf(stderr, "mailferry: %s\n", cause);
+		exit(r == CONF_ERR_INSECURE ? EX_NOPERM : EX_CONFIG);
+	}
+	return (0);
+}
+
+/*
+ * Run the queue every interval seconds until SIGTERM or SIGINT.  The
+ * signals are blocked during a run (a transaction is never cut short:
+ * the run ends first) and awaited with sigtimedwait() in between, so the
+ * program stops at once when idle and right after the run otherwise.
+ * SIGKILL at any time is safe: nothing is lost, at worst a message whose
+ * end-of-data was answered is sent again.
+ */
+static int
+send_periodic(const struct conf *conf, time_t interval)
+{
+	struct runq_opts	 ro;
+	struct runq_result	 res;
+	struct timespec		 ts, t0, t1;
+	sigset_t		 set;
+	int			 sig = -1;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		fatal("sigprocmask");
+	memset(&ro, 0, sizeof(ro));
+	log_info("queue runner started, every %llds", (long long)interval);
+	while (!send_quit) {
+		runq_run(conf, &ro, &res);
+		free(res.reason);
+		if (res.sessions + res.expired + res.deferred > 0)
+			log_debug("queue run: %zu sent, %zu deferred, "
+			    "%zu bounced, %zu expired", res.sent, res.deferred,
+			    res.bounced, res.expired);
+		/* Sleep on the monotonic clock: wall-clock jumps do not count. */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (;;) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if (t1.tv_sec - t0.tv_sec >= interval)
+				break;
+			ts.tv_sec = interval - (t1.tv_sec - t0.tv_sec);
+			ts.tv_nsec = 0;
+			sig = sigtimedwait(&set, NULL, &ts);
+			if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+				send_quit = 1;
+				break;
+			}
+		}
+	}
+	log_info("queue runner stopped (signal %d)", sig);
+	return (EX_OK);
+}
+
+/*
+ * Connect, show TLS, certificate, AUTH result and the SIZE limit, and
+ * send nothing (mailferry --check).
+ */
+static int
+send_check(const struct conf *conf)
+{
+	struct smtp_params	 p;
+	char			*password = NULL, *cause = NULL;
+	int			 r;
+
+	if (conf_check_relay(conf, &cause) == -1) {
+		fprintf(stderr, "mailferry: %s\n", cause);
+		return (EX_CONFIG);
+	}
+	if (conf->auth != CONF_AUTH_NONE && conf->user != NULL &&
+	    (r = conf_read_password(conf, &password, &cause)) != 0) {
+		fprintf(stderr, "mailferry: %s\n", cause);
+		return (r == CONF_ERR_INSECURE ? EX_NOPERM :
+		    r == CONF_ERR_SYNTAX ? EX_CONFIG : EX_TEMPFAIL);
+	}
+	runq_params(&p, conf, password);
+	r = smtp_probe(&p, stdout, &cause);
+	if (password != NULL)
+		freezero(password, strlen(password));
+	if (r == -1) {
+		fprintf(stderr, "mailferry: check failed: %s\n", cause);
+		return (EX_UNAVAILABLE);
+	}
+	return (EX_OK);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct conf		 conf;
+	struct runq_opts	 ro;
+	struct runq_result	 res;
+	const char		*conf_path = NULL, *errstr, *del_id = NULL;
+	char			*cause = NULL;
+	long long		 interval = 0;
+	int			 ch, verbose = 0, mode = 'q', qflag = 0, r;
+
+	privsep_sanitise();
+	memset(&ro, 0, sizeof(ro));
+	while ((ch = getopt(argc, argv, "C:cdD:FI:pqt:v")) != -1) {
+		switch (ch) {
+		case 'C':
+			conf_path = optarg;
+			break;
+		case 'D':
+			del_id = optarg;
+			/* FALLTHROUGH */
+		case 'c':
+		case 'd':
+		case 'p':
+			mode = ch;
+			break;
+		case 'F':
+			ro.report = ro.only = 1;
+			break;
+		case 'I':
+			if (!spool_id_valid(optarg))
+				send_usage();
+			ro.only_id = optarg;
+			break;
+		case 'q':
+			qflag = 1;
+			break;
+		case 't':
+			interval = strtonum(optarg, 1, 7 * 24 * 3600, &errstr);
+			if (errstr != NULL)
+				send_usage();
+			mode = 't';
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			send_usage();
+		}
+	}
+	if (optind != argc || (ro.report && ro.only_id == NULL) ||
+	    (ro.report && qflag))
+		send_usage();
+	if (ro.only_id != NULL && !qflag && !ro.report)
+		ro.only = ro.show = 1;
+	/* smtp.c writes to sockets: a peer gone is an error, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	log_init("mailferry", verbose);
+	send_load_conf(&conf, conf_path);
+
+	switch (mode) {
+	case 'd':
+		conf_dump(&conf, stdout);
+		return (EX_OK);
+	case 'p':
+		return (mailq_list(&conf, stdout) == -1 ? EX_IOERR : EX_OK);
+	case 'D':
+		if ((r = mailq_delete(&conf, del_id, getuid(), &cause)) != 0) {
+			fprintf(stderr, "mailferry: %s\n", cause != NULL ?
+			    cause : "cannot delete");
+			return (r == -2 ? EX_NOPERM : EX_NOINPUT);
+		}
+		return (EX_OK);
+	case 'c':
+		return (send_check(&conf));
+	case 't':
+		return (send_periodic(&conf, (time_t)interval));
+	}
+	if (conf_check_relay(&conf, &cause) == -1) {
+		fprintf(stderr, "mailferry: %s\n", cause);
+		return (EX_CONFIG);
+	}
+	runq_run(&conf, &ro, &res);
+	r = ro.show ? res.status : EX_OK;
+	if (ro.report && res.status == EX_TEMPFAIL)
+		fprintf(stderr, "mailferry: queued: %s\n", res.reason != NULL ?
+		    res.reason : "temporary failure");
+	else if (ro.report && res.status != EX_OK)
+		fprintf(stderr, "mailferry: refused: %s\n",
+		    res.reason != NULL ? res.reason : "permanent failure");
+	free(res.reason);
+	conf_free(&conf);
+	return (ro.report ? res.status : r);
+}

@@ -1,0 +1,1281 @@
+/*
+ * The spool: the frame the front end sends to mailferry-queue, the
+ * atomic writer, and the untrusted reader used by mailferry-send.
+ *
+ * Frame (mailferry -> mailferry-queue, on its stdin):
+ *
+ *	header line*	"key" or "key SP value", then LF
+ *	LF		an empty line ends the header
+ *	chunk*		decimal length (1..SPOOL_CHUNK_MAX, no sign, no
+ *			leading zero), LF, then exactly that many bytes
+ *	"0" LF		the end marker: without it nothing is committed
+ *
+ * Bytes after the end marker are never read, so the front end may keep
+ * the pipe open while it waits for the queue id.  The header is at most
+ * SPOOL_HEADER_MAX bytes, a line at most SPOOL_LINE_MAX; the sum of the
+ * chunks is bounded by the caller's limit (mailferry-queue -s).
+ *
+ * Header keys, each at most once except rcpt, in any order:
+ *
+ *	sender [addr]	required; no value is the null sender <>
+ *	rcpt addr	required, 1..SPOOL_RCPT_MAX times
+ *	body 7bit|8bit	required
+ *	smtputf8 0|1	required; 1 whenever an address is not ASCII
+ *	bounce 0|1	required; 1 (a DSN we made) needs the null sender
+ *	notify list	optional: NEVER, or a comma-separated subset of
+ *			SUCCESS,FAILURE,DELAY (upper case, no repeats)
+ *	ret FULL|HDRS	optional
+ *	envid text	optional, 1..SPOOL_ENVID_MAX printable ASCII bytes
+ *
+ * A value is one or more bytes, each 0x21-0x7e or part of a well-formed
+ * UTF-8 sequence (addresses only): no space, control byte or DEL, so a
+ * value can never carry a line break into the file or onto the wire.
+ * Addresses are at most SMTP_ADDR_MAX bytes, hold no '<' or '>', and
+ * need a non-empty local part and domain around their last '@'.
+ *
+ * Entry file msg/ID (written once, mode 0640):
+ *
+ *	"mailferry-spool 1" LF
+ *	id ID		the file name; [0-9A-Z]{16}
+ *	created N	time(NULL) when committed
+ *	uid N		real uid of the submitter
+ *	the frame header keys, with the same rules
+ *	LF
+ *	the message bytes, as sent in the chunks (up to the end of file)
+ *
+ * The reader re-checks every rule above: an entry may have been put
+ * there by anyone able to write the spool, so it is hostile input.
+ * Delivery state lives in state/ID (see spool_state.c).
+ *
+ * Queue ids: 11 base-32 digits (alphabet 0-9A-V, so ASCII order is time
+ * order) of the time in microseconds, then 5 random base-32 digits.  An
+ * id is taken only if tmp/ID can be created with O_EXCL and no msg/ID,
+ * state/ID or corrupt/ID exists; every writer follows that protocol, so
+ * the rename into msg/ cannot replace an entry.  (link() would refuse
+ * to replace by itself, but the reader must then see entries with two
+ * links while the writer removes its tmp name.)
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mailferry.h"
+#include "privsep.h"
+#include "spool.h"
+
+#define SPOOL_BUF_SIZE	65536
+#define SPOOL_MAGIC	"mailferry-spool 1"
+
+enum hkey {
+	HK_ID, HK_CREATED, HK_UID, HK_SENDER, HK_RCPT, HK_BODY,
+	HK_SMTPUTF8, HK_BOUNCE, HK_NOTIFY, HK_RET, HK_ENVID, HK_MAX
+};
+
+static const struct {
+	const char	*name;
+	int		 entry_only;	/* only in entry files */
+	int		 required;
+} hkeys[HK_MAX] = {
+	{ "id", 1, 1 },
+	{ "created", 1, 1 },
+	{ "uid", 1, 1 },
+	{ "sender", 0, 1 },
+	{ "rcpt", 0, 1 },
+	{ "body", 0, 1 },
+	{ "smtputf8", 0, 1 },
+	{ "bounce", 0, 1 },
+	{ "notify", 0, 0 },
+	{ "ret", 0, 0 },
+	{ "envid", 0, 0 }
+};
+
+struct hparse {
+	struct spool_meta *meta;
+	int		 entry;
+	unsigned int	 seen;		/* 1 << hkey */
+	size_t		 nrcpt;
+	char		 id[SPOOL_ID_LEN + 1];
+	long long	 created;
+	long long	 uid;
+};
+
+struct sbuf {
+	char		*s;
+	size_t		 len;
+	size_t		 cap;
+};
+
+struct rbuf {
+	int		 fd;
+	size_t		 pos;
+	size_t		 len;
+	char		 buf[SPOOL_BUF_SIZE];
+};
+
+struct commit {
+	int		 dfd;		/* queue directory */
+	int		 tmpfd;		/* tmp/ */
+	int		 msgfd;		/* msg/ */
+	int		 fd;		/* tmp/ID */
+	int		 linked;	/* tmp/ID exists */
+	char		 id[SPOOL_ID_LEN + 1];
+	time_t		 created;
+};
+
+static void	sb_add(struct sbuf *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	write_all(int, const void *, size_t);
+static enum spool_error err_class(int);
+static void	id_make(char *);
+static size_t	utf8_seq(const unsigned char *, size_t);
+static int	num_parse(const char *, size_t, long long, long long *);
+static int	addr_check(const char *, size_t, char **);
+static int	notify_check(const char *, char **);
+static int	val_check(enum hkey, const char *, size_t, char **);
+static int	ascii(const char *);
+static int	meta_check(const struct spool_meta *, char **);
+static int	hp_line(struct hparse *, const char *, size_t, char **);
+static int	hp_store(struct hparse *, enum hkey, const char *, size_t);
+static int	hp_finish(struct hparse *, char **);
+static void	meta_format(struct sbuf *, const struct spool_meta *);
+static int	rb_getc(struct rbuf *);
+static int	rb_copy(struct rbuf *, int, size_t, enum spool_error *,
+		    char **);
+static int	frame_header(struct rbuf *, struct spool_meta *,
+		    enum spool_error *, char **);
+static int	frame_body(struct rbuf *, struct commit *, off_t,
+		    enum spool_error *, char **);
+static int	id_taken(struct commit *);
+static int	commit_dirs(const char *, struct commit *,
+		    enum spool_error *, char **);
+static int	commit_begin(const char *, struct commit *,
+		    enum spool_error *, char **);
+static int	commit_header(struct commit *, const struct spool_meta *,
+		    uid_t, enum spool_error *, char **);
+static int	commit_end(struct commit *, enum spool_error *, char **);
+static void	commit_close(struct commit *);
+static int	entry_header(struct spool_entry *, off_t, char **);
+
+static void
+sb_add(struct sbuf *sb, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(sb->s == NULL ? NULL : sb->s + sb->len,
+		    sb->cap - sb->len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			fatalx("sb_add: vsnprintf");
+		if ((size_t)n < sb->cap - sb->len) {
+			sb->len += n;
+			return;
+		}
+		sb->cap = (sb->cap + n + 1) * 2;
+		sb->s = xreallocarray(sb->s, sb->cap, 1);
+	}
+}
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		p += n;
+		len -= n;
+	}
+	return (0);
+}
+
+static enum spool_error
+err_class(int e)
+{
+	if (e == EACCES || e == EPERM)
+		return (SPOOL_ERR_PERM);
+	return (SPOOL_ERR_IO);
+}
+
+static void
+id_make(char *id)
+{
+	static const char alpha[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
+	struct timespec	 ts;
+	uint64_t	 us = 0;
+	uint32_t	 r;
+	int		 i;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && ts.tv_sec > 0)
+		us = (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	arc4random_buf(&r, sizeof(r));
+	for (i = 10; i >= 0; i--) {
+		id[i] = alpha[us & 31];
+		us >>= 5;
+	}
+	for (i = 11; i < SPOOL_ID_LEN; i++) {
+		id[i] = alpha[r & 31];
+		r >>= 5;
+	}
+	id[SPOOL_ID_LEN] = '\0';
+}
+
+/* Whether s is a queue id: SPOOL_ID_LEN characters of [0-9A-Z]. */
+int
+spool_id_valid(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < SPOOL_ID_LEN; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'A' && s[i] <= 'Z')))
+			return (0);
+	}
+	return (s[i] == '\0');
+}
+
+/* Length of the well-formed UTF-8 sequence at p, or 0. */
+static size_t
+utf8_seq(const unsigned char *p, size_t left)
+{
+	size_t	 n, i;
+	uint32_t cp;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+	} else
+		return (0);
+	if (left < n)
+		return (0);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return (0);
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return (0);
+	return (n);
+}
+
+/* Strict decimal: digits only, no leading zero, at most max. */
+static int
+num_parse(const char *s, size_t len, long long max, long long *out)
+{
+	const char	*errstr;
+	size_t		 i;
+
+	if (len == 0 || len > 19 || (s[0] == '0' && len > 1))
+		return (-1);
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return (-1);
+	}
+	*out = strtonum(s, 0, max, &errstr);
+	return (errstr == NULL ? 0 : -1);
+}
+
+static int
+addr_check(const char *v, size_t len, char **cause)
+{
+	const char	*at;
+
+	if (len > SMTP_ADDR_MAX) {
+		xasprintf(cause, "address longer than %d bytes", SMTP_ADDR_MAX);
+		return (-1);
+	}
+	if (memchr(v, '<', len) != NULL || memchr(v, '>', len) != NULL) {
+		xasprintf(cause, "'<' or '>' in an address");
+		return (-1);
+	}
+	if ((at = strrchr(v, '@')) == NULL || at == v || at[1] == '\0') {
+		xasprintf(cause, "address without local part and domain");
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+notify_check(const char *v, char **cause)
+{
+	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
+	const char	*p, *q;
+	unsigned int	 seen = 0, i;
+	size_t		 len;
+
+	if (strcmp(v, "NEVER") == 0)
+		return (0);
+	for (p = v;; p = q + 1) {
+		if ((q = strchr(p, ',')) == NULL)
+			q = p + strlen(p);
+		len = q - p;
+		for (i = 0; i < 3; i++) {
+			if (strlen(words[i]) == len &&
+			    strncmp(p, words[i], len) == 0)
+				break;
+		}
+		if (i == 3 || (seen & (1U << i)) != 0) {
+			xasprintf(cause, "bad notify value");
+			return (-1);
+		}
+		seen |= 1U << i;
+		if (*q == '\0')
+			return (0);
+	}
+}
+
+/* Check one value (NUL-terminated, len bytes) for its key. */
+static int
+val_check(enum hkey k, const char *v, size_t len, char **cause)
+{
+	const unsigned char	*u = (const unsigned char *)v;
+	size_t			 i, n;
+	long long		 num;
+
+	for (i = 0; i < len; i++) {
+		if (u[i] >= 0x21 && u[i] <= 0x7e)
+			continue;
+		if (u[i] < 0x80 || (k != HK_SENDER && k != HK_RCPT) ||
+		    (n = utf8_seq(u + i, len - i)) == 0) {
+			xasprintf(cause, "%s: invalid byte 0x%02x",
+			    hkeys[k].name, u[i]);
+			return (-1);
+		}
+		i += n - 1;
+	}
+	if (len == 0 && k != HK_SENDER) {
+		xasprintf(cause, "%s: empty value", hkeys[k].name);
+		return (-1);
+	}
+	switch (k) {
+	case HK_ID:
+		if (!spool_id_valid(v))
+			goto bad;
+		return (0);
+	case HK_CREATED:
+		if (num_parse(v, len, LLONG_MAX, &num) == -1)
+			goto bad;
+		return (0);
+	case HK_UID:
+		if (num_parse(v, len, UINT32_MAX - 1, &num) == -1)
+			goto bad;
+		return (0);
+	case HK_SENDER:
+		if (len == 0)
+			return (0);
+		/* FALLTHROUGH */
+	case HK_RCPT:
+		return (addr_check(v, len, cause));
+	case HK_BODY:
+		if (strcmp(v, "7bit") != 0 && strcmp(v, "8bit") != 0)
+			goto bad;
+		return (0);
+	case HK_SMTPUTF8:
+	case HK_BOUNCE:
+		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+			goto bad;
+		return (0);
+	case HK_NOTIFY:
+		return (notify_check(v, cause));
+	case HK_RET:
+		if (strcmp(v, "FULL") != 0 && strcmp(v, "HDRS") != 0)
+			goto bad;
+		return (0);
+	case HK_ENVID:
+		if (len > SPOOL_ENVID_MAX)
+			goto bad;
+		return (0);
+	case HK_MAX:
+		break;
+	}
+bad:
+	xasprintf(cause, "%s: invalid value", hkeys[k].name);
+	return (-1);
+}
+
+static int
+ascii(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s >= 0x80)
+			return (0);
+	}
+	return (1);
+}
+
+/* Rules across fields, checked once the whole header is known. */
+static int
+meta_check(const struct spool_meta *m, char **cause)
+{
+	struct spool_rcpt	*r;
+	size_t			 n = 0;
+	int			 utf8;
+
+	utf8 = !ascii(m->sender);
+	TAILQ_FOREACH(r, &m->rcpts, entry) {
+		n++;
+		if (!ascii(r->addr))
+			utf8 = 1;
+	}
+	if (n == 0 || n > SPOOL_RCPT_MAX) {
+		xasprintf(cause, "%zu recipients (1 to %d allowed)", n,
+		    SPOOL_RCPT_MAX);
+		return (-1);
+	}
+	if (utf8 && !m->smtputf8) {
+		xasprintf(cause, "non-ASCII address without smtputf8");
+		return (-1);
+	}
+	if (m->is_bounce && *m->sender != '\0') {
+		xasprintf(cause, "bounce with a non-null sender");
+		return (-1);
+	}
+	return (0);
+}
+
+/* Prepare an empty metadata set. */
+void
+spool_meta_init(struct spool_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	TAILQ_INIT(&m->rcpts);
+}
+
+/* Free what a metadata set holds and leave it empty. */
+void
+spool_meta_free(struct spool_meta *m)
+{
+	struct spool_rcpt	*r, *r1;
+
+	TAILQ_FOREACH_SAFE(r, &m->rcpts, entry, r1) {
+		TAILQ_REMOVE(&m->rcpts, r, entry);
+		free(r->addr);
+		free(r->reply);
+		free(r);
+	}
+	free(m->sender);
+	free(m->dsn_notify);
+	free(m->dsn_ret);
+	free(m->dsn_envid);
+	spool_meta_init(m);
+}
+
+/* Append a recipient (validated later by spool_meta_validate). */
+void
+spool_meta_add_rcpt(struct spool_meta *m, const char *addr)
+{
+	struct spool_rcpt	*r;
+
+	r = xcalloc(1, sizeof(*r));
+	r->addr = xstrdup(addr);
+	r->state = SPOOL_RCPT_PENDING;
+	TAILQ_INSERT_TAIL(&m->rcpts, r, entry);
+}
+
+/* Check metadata against the rules the reader will apply. */
+int
+spool_meta_validate(const struct spool_meta *m, char **cause)
+{
+	struct spool_rcpt	*r;
+
+	if (m->sender == NULL) {
+		xasprintf(cause, "no sender");
+		return (-1);
+	}
+	if (val_check(HK_SENDER, m->sender, strlen(m->sender), cause) == -1)
+		return (-1);
+	TAILQ_FOREACH(r, &m->rcpts, entry) {
+		if (val_check(HK_RCPT, r->addr, strlen(r->addr), cause) == -1)
+			return (-1);
+	}
+	if (m->dsn_notify != NULL && val_check(HK_NOTIFY, m->dsn_notify,
+	    strlen(m->dsn_notify), cause) == -1)
+		return (-1);
+	if (m->dsn_ret != NULL && val_check(HK_RET, m->dsn_ret,
+	    strlen(m->dsn_ret), cause) == -1)
+		return (-1);
+	if (m->dsn_envid != NULL && val_check(HK_ENVID, m->dsn_envid,
+	    strlen(m->dsn_envid), cause) == -1)
+		return (-1);
+	return (meta_check(m, cause));
+}
+
+static int
+hp_store(struct hparse *hp, enum hkey k, const char *v, size_t len)
+{
+	struct spool_meta	*m = hp->meta;
+
+	switch (k) {
+	case HK_ID:
+		strlcpy(hp->id, v, sizeof(hp->id));
+		break;
+	case HK_CREATED:
+		return (num_parse(v, len, LLONG_MAX, &hp->created));
+	case HK_UID:
+		return (num_parse(v, len, UINT32_MAX - 1, &hp->uid));
+	case HK_SENDER:
+		m->sender = xstrdup(v);
+		break;
+	case HK_RCPT:
+		if (++hp->nrcpt > SPOOL_RCPT_MAX)
+			return (-1);
+		spool_meta_add_rcpt(m, v);
+		break;
+	case HK_BODY:
+		m->body_8bit = (strcmp(v, "8bit") == 0);
+		break;
+	case HK_SMTPUTF8:
+		m->smtputf8 = (v[0] == '1');
+		break;
+	case HK_BOUNCE:
+		m->is_bounce = (v[0] == '1');
+		break;
+	case HK_NOTIFY:
+		m->dsn_notify = xstrdup(v);
+		break;
+	case HK_RET:
+		m->dsn_ret = xstrdup(v);
+		break;
+	case HK_ENVID:
+		m->dsn_envid = xstrdup(v);
+		break;
+	case HK_MAX:
+		return (-1);
+	}
+	return (0);
+}
+
+/* Parse one header line (without its LF). */
+static int
+hp_line(struct hparse *hp, const char *line, size_t len, char **cause)
+{
+	char		 buf[SPOOL_LINE_MAX + 1];
+	const char	*sp, *v;
+	size_t		 klen, vlen;
+	int		 k;
+
+	if (len > SPOOL_LINE_MAX || memchr(line, '\0', len) != NULL) {
+		xasprintf(cause, "header line too long or with NUL");
+		return (-1);
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	if ((sp = memchr(buf, ' ', len)) != NULL) {
+		klen = sp - buf;
+		v = sp + 1;
+		vlen = len - klen - 1;
+	} else {
+		klen = len;
+		v = buf + len;
+		vlen = 0;
+	}
+	for (k = 0; k < HK_MAX; k++) {
+		if (strlen(hkeys[k].name) == klen &&
+		    memcmp(hkeys[k].name, buf, klen) == 0 &&
+		    (hp->entry || !hkeys[k].entry_only))
+			break;
+	}
+	if (k == HK_MAX) {
+		xasprintf(cause, "unknown header key");
+		return (-1);
+	}
+	if (k != HK_RCPT && (hp->seen & (1U << k)) != 0) {
+		xasprintf(cause, "%s: duplicate", hkeys[k].name);
+		return (-1);
+	}
+	hp->seen |= 1U << k;
+	/* "sender" alone is the null sender; "key " is never valid. */
+	if ((sp != NULL && vlen == 0) || (sp == NULL && k != HK_SENDER)) {
+		xasprintf(cause, "%s: missing value", hkeys[k].name);
+		return (-1);
+	}
+	if (val_check(k, v, vlen, cause) == -1)
+		return (-1);
+	if (hp_store(hp, k, v, vlen) == -1) {
+		xasprintf(cause, "%s: invalid value or too many",
+		    hkeys[k].name);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+hp_finish(struct hparse *hp, char **cause)
+{
+	int	 k;
+
+	for (k = 0; k < HK_MAX; k++) {
+		if (hkeys[k].required && (hp->entry || !hkeys[k].entry_only) &&
+		    (hp->seen & (1U << k)) == 0) {
+			xasprintf(cause, "%s: missing", hkeys[k].name);
+			return (-1);
+		}
+	}
+	return (meta_check(hp->meta, cause));
+}
+
+static void
+meta_format(struct sbuf *sb, const struct spool_meta *m)
+{
+	struct spool_rcpt	*r;
+
+	if (*m->sender == '\0')
+		sb_add(sb, "sender\n");
+	else
+		sb_add(sb, "sender %s\n", m->sender);
+	TAILQ_FOREACH(r, &m->rcpts, entry)
+		sb_add(sb, "rcpt %s\n", r->addr);
+	sb_add(sb, "body %s\n", m->body_8bit ? "8bit" : "7bit");
+	sb_add(sb, "smtputf8 %d\n", m->smtputf8 ? 1 : 0);
+	sb_add(sb, "bounce %d\n", m->is_bounce ? 1 : 0);
+	if (m->dsn_notify != NULL)
+		sb_add(sb, "notify %s\n", m->dsn_notify);
+	if (m->dsn_ret != NULL)
+		sb_add(sb, "ret %s\n", m->dsn_ret);
+	if (m->dsn_envid != NULL)
+		sb_add(sb, "envid %s\n", m->dsn_envid);
+}
+
+/* Write the frame header for m to fd. */
+int
+spool_frame_header(int fd, const struct spool_meta *m, char **cause)
+{
+	struct sbuf	 sb = { NULL, 0, 0 };
+	int		 rv = 0;
+
+	if (spool_meta_validate(m, cause) == -1)
+		return (-1);
+	meta_format(&sb, m);
+	sb_add(&sb, "\n");
+	if (write_all(fd, sb.s, sb.len) == -1) {
+		xasprintf(cause, "writing to the queue: %s", strerror(errno));
+		rv = -1;
+	}
+	free(sb.s);
+	return (rv);
+}
+
+/* Write len message bytes to fd as one or more frame chunks. */
+int
+spool_frame_chunk(int fd, const void *buf, size_t len, char **cause)
+{
+	const char	*p = buf;
+	char		 num[32];
+	size_t		 n;
+	int		 nlen;
+
+	while (len > 0) {
+		n = len > SPOOL_CHUNK_MAX ? SPOOL_CHUNK_MAX : len;
+		nlen = snprintf(num, sizeof(num), "%zu\n", n);
+		if (write_all(fd, num, nlen) == -1 ||
+		    write_all(fd, p, n) == -1) {
+			xasprintf(cause, "writing to the queue: %s",
+			    strerror(errno));
+			return (-1);
+		}
+		p += n;
+		len -= n;
+	}
+	return (0);
+}
+
+/* Write the end marker: the message is complete. */
+int
+spool_frame_end(int fd, char **cause)
+{
+	if (write_all(fd, "0\n", 2) == -1) {
+		xasprintf(cause, "writing to the queue: %s", strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Next input byte, or -1 at end of input, -2 on a read error. */
+static int
+rb_getc(struct rbuf *rb)
+{
+	ssize_t	 n;
+
+	if (rb->pos == rb->len) {
+		do
+			n = read(rb->fd, rb->buf, sizeof(rb->buf));
+		while (n == -1 && errno == EINTR);
+		if (n <= 0)
+			return (n == 0 ? -1 : -2);
+		rb->pos = 0;
+		rb->len = n;
+	}
+	return ((unsigned char)rb->buf[rb->pos++]);
+}
+
+/* Copy exactly n input bytes to out, through the fixed buffer. */
+static int
+rb_copy(struct rbuf *rb, int out, size_t n, enum spool_error *err,
+    char **cause)
+{
+	size_t	 have;
+	ssize_t	 r;
+
+	while (n > 0) {
+		if (rb->pos == rb->len) {
+			do
+				r = read(rb->fd, rb->buf,
+				    n < sizeof(rb->buf) ? n : sizeof(rb->buf));
+			while (r == -1 && errno == EINTR);
+			if (r <= 0) {
+				*err = SPOOL_ERR_TRUNC;
+				xasprintf(cause, "message ended early%s%s",
+				    r == 0 ? "" : ": ",
+				    r == 0 ? "" : strerror(errno));
+				return (-1);
+			}
+			rb->pos = 0;
+			rb->len = r;
+		}
+		have = rb->len - rb->pos;
+		if (have > n)
+			have = n;
+		if (write_all(out, rb->buf + rb->pos, have) == -1) {
+			*err = err_class(errno);
+			xasprintf(cause, "writing the queue file: %s",
+			    strerror(errno));
+			return (-1);
+		}
+		rb->pos += have;
+		n -= have;
+	}
+	return (0);
+}
+
+static int
+frame_header(struct rbuf *rb, struct spool_meta *m, enum spool_error *err,
+    char **cause)
+{
+	struct hparse	 hp;
+	char		 line[SPOOL_LINE_MAX];
+	size_t		 len, total = 0;
+	int		 c;
+
+	memset(&hp, 0, sizeof(hp));
+	hp.meta = m;
+	for (;;) {
+		for (len = 0;; line[len++] = c) {
+			if ((c = rb_getc(rb)) < 0) {
+				*err = SPOOL_ERR_TRUNC;
+				xasprintf(cause, "frame header ended early");
+				return (-1);
+			}
+			if (++total > SPOOL_HEADER_MAX) {
+				*err = SPOOL_ERR_FRAME;
+				xasprintf(cause, "frame header too long");
+				return (-1);
+			}
+			if (c == '\n')
+				break;
+			if (len == sizeof(line)) {
+				*err = SPOOL_ERR_FRAME;
+				xasprintf(cause, "frame header line too long");
+				return (-1);
+			}
+		}
+		if (len == 0)
+			break;
+		if (hp_line(&hp, line, len, cause) == -1) {
+			*err = SPOOL_ERR_FRAME;
+			return (-1);
+		}
+	}
+	if (hp_finish(&hp, cause) == -1) {
+		*err = SPOOL_ERR_FRAME;
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+frame_body(struct rbuf *rb, struct commit *cm, off_t max_size,
+    enum spool_error *err, char **cause)
+{
+	char		 line[16];
+	size_t		 len;
+	off_t		 total = 0;
+	long long	 n;
+	int		 c;
+
+	for (;;) {
+		for (len = 0;; line[len++] = c) {
+			if ((c = rb_getc(rb)) < 0) {
+				*err = SPOOL_ERR_TRUNC;
+				xasprintf(cause, "message ended early");
+				return (-1);
+			}
+			if (c == '\n')
+				break;
+			if (len == sizeof(line) - 1) {
+				*err = SPOOL_ERR_FRAME;
+				xasprintf(cause, "bad chunk length");
+				return (-1);
+			}
+		}
+		line[len] = '\0';
+		if (num_parse(line, len, SPOOL_CHUNK_MAX, &n) == -1) {
+			*err = SPOOL_ERR_FRAME;
+			xasprintf(cause, "bad chunk length");
+			return (-1);
+		}
+		if (n == 0)
+			return (0);
+		if (n > max_size - total) {
+			*err = SPOOL_ERR_SIZE;
+			xasprintf(cause, "message larger than %lld bytes",
+			    (long long)max_size);
+			return (-1);
+		}
+		total += n;
+		if (rb_copy(rb, cm->fd, n, err, cause) == -1)
+			return (-1);
+	}
+}
+
+/* Whether cm->id is in use anywhere but our own tmp/ID. */
+static int
+id_taken(struct commit *cm)
+{
+	static const char *const dirs[] = { "msg", "state", "corrupt" };
+	struct stat	 st;
+	char		 path[64];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], cm->id);
+		if (fstatat(cm->dfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+		    errno != ENOENT)
+			return (1);
+	}
+	return (0);
+}
+
+/* Create tmp/ msg/ state/ corrupt/ under dir, where this process may. */
+int
+spool_mkdirs(const char *dir, char **cause)
+{
+	static const char *const sub[] = { "tmp", "msg", "state", "corrupt" };
+	size_t	 i;
+	int	 dfd;
+
+	if (!privsep_may_create()) {
+		xasprintf(cause, "%s: spool subdirectories missing (create "
+		    "them as root)", dir);
+		return (-1);
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		xasprintf(cause, "%s: %s", dir, strerror(errno));
+		return (-1);
+	}
+	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		if (mkdirat(dfd, sub[i], 0770) == 0) {
+			/* umask 027 would leave the group without write. */
+			if (fchmodat(dfd, sub[i], 0770, 0) == -1)
+				log_warn("%s/%s: chmod", dir, sub[i]);
+		} else if (errno != EEXIST) {
+			xasprintf(cause, "%s/%s: %s", dir, sub[i],
+			    strerror(errno));
+			close(dfd);
+			return (-1);
+		}
+	}
+	close(dfd);
+	return (0);
+}
+
+static int
+commit_dirs(const char *dir, struct commit *cm, enum spool_error *err,
+    char **cause)
+{
+	int	 try;
+
+	if ((cm->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		goto fail;
+	for (try = 0;; try++) {
+		cm->tmpfd = openat(cm->dfd, "tmp", O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		if (cm->tmpfd != -1)
+			cm->msgfd = openat(cm->dfd, "msg", O_RDONLY |
+			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cm->tmpfd != -1 && cm->msgfd != -1)
+			return (0);
+		if (errno != ENOENT || try > 0)
+			goto fail;
+		if (cm->tmpfd != -1)
+			close(cm->tmpfd);
+		cm->tmpfd = -1;
+		if (spool_mkdirs(dir, cause) == -1) {
+			*err = SPOOL_ERR_PERM;
+			return (-1);
+		}
+	}
+fail:
+	*err = err_class(errno);
+	xasprintf(cause, "%s: %s", dir, strerror(errno));
+	return (-1);
+}
+
+static int
+commit_begin(const char *dir, struct commit *cm, enum spool_error *err,
+    char **cause)
+{
+	int	 try;
+
+	if (commit_dirs(dir, cm, err, cause) == -1)
+		return (-1);
+	cm->created = time(NULL);
+	for (try = 0; try < 100; try++) {
+		id_make(cm->id);
+		cm->fd = openat(cm->tmpfd, cm->id, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (cm->fd == -1) {
+			if (errno == EEXIST)
+				continue;
+			*err = err_class(errno);
+			xasprintf(cause, "%s/tmp: %s", dir, strerror(errno));
+			return (-1);
+		}
+		cm->linked = 1;
+		if (!id_taken(cm))
+			return (0);
+		close(cm->fd);
+		cm->fd = -1;
+		(void)unlinkat(cm->tmpfd, cm->id, 0);
+		cm->linked = 0;
+	}
+	*err = SPOOL_ERR_IO;
+	xasprintf(cause, "%s: no free queue id", dir);
+	return (-1);
+}
+
+static int
+commit_header(struct commit *cm, const struct spool_meta *m, uid_t uid,
+    enum spool_error *err, char **cause)
+{
+	struct sbuf	 sb = { NULL, 0, 0 };
+	int		 rv = 0;
+
+	sb_add(&sb, "%s\nid %s\ncreated %lld\nuid %lu\n", SPOOL_MAGIC, cm->id,
+	    (long long)cm->created, (unsigned long)uid);
+	meta_format(&sb, m);
+	sb_add(&sb, "\n");
+	if (sb.len > SPOOL_HEADER_MAX) {
+		*err = SPOOL_ERR_FRAME;
+		xasprintf(cause, "entry header too long");
+		rv = -1;
+	} else if (write_all(cm->fd, sb.s, sb.len) == -1) {
+		*err = err_class(errno);
+		xasprintf(cause, "writing the queue file: %s", strerror(errno));
+		rv = -1;
+	}
+	free(sb.s);
+	return (rv);
+}
+
+static int
+commit_end(struct commit *cm, enum spool_error *err, char **cause)
+{
+	const char	*what;
+	int		 fd = cm->fd;
+
+	cm->fd = -1;
+	what = "fsync";
+	if (fsync(fd) == -1) {
+		close(fd);
+		goto fail;
+	}
+	what = "close";
+	if (close(fd) == -1)
+		goto fail;
+	what = "rename";
+	if (id_taken(cm)) {
+		errno = EEXIST;
+		goto fail;
+	}
+	if (renameat(cm->tmpfd, cm->id, cm->msgfd, cm->id) == -1)
+		goto fail;
+	cm->linked = 0;
+	/* Until the directory is synced the entry may vanish: undo it. */
+	what = "fsync(msg)";
+	if (fsync(cm->msgfd) == -1) {
+		(void)unlinkat(cm->msgfd, cm->id, 0);
+		goto fail;
+	}
+	return (0);
+fail:
+	*err = err_class(errno);
+	xasprintf(cause, "committing the queue file: %s: %s", what,
+	    strerror(errno));
+	return (-1);
+}
+
+static void
+commit_close(struct commit *cm)
+{
+	if (cm->fd != -1)
+		close(cm->fd);
+	if (cm->linked)
+		(void)unlinkat(cm->tmpfd, cm->id, 0);
+	if (cm->msgfd != -1)
+		close(cm->msgfd);
+	if (cm->tmpfd != -1)
+		close(cm->tmpfd);
+	if (cm->dfd != -1)
+		close(cm->dfd);
+	cm->fd = cm->msgfd = cm->tmpfd = cm->dfd = -1;
+	cm->linked = 0;
+}
+
+/*
+ * Read a frame from in and commit it under dir as an entry of uid.
+ * On success the id is in id_out (SPOOL_ID_LEN + 1 bytes) and the entry
+ * is durable; on failure nothing is left behind and err says why.
+ */
+int
+spool_commit_stream(const char *dir, int in, uid_t uid, off_t max_size,
+    char *id_out, enum spool_error *err, char **cause)
+{
+	struct spool_meta	 m;
+	struct commit		 cm = { -1, -1, -1, -1, 0, "", 0 };
+	struct rbuf		*rb;
+	int			 rv = -1;
+
+	*err = SPOOL_ERR_NONE;
+	spool_meta_init(&m);
+	rb = xcalloc(1, sizeof(*rb));
+	rb->fd = in;
+	if (frame_header(rb, &m, err, cause) == -1 ||
+	    commit_begin(dir, &cm, err, cause) == -1 ||
+	    commit_header(&cm, &m, uid, err, cause) == -1 ||
+	    frame_body(rb, &cm, max_size, err, cause) == -1 ||
+	    commit_end(&cm, err, cause) == -1)
+		goto out;
+	strlcpy(id_out, cm.id, SPOOL_ID_LEN + 1);
+	rv = 0;
+out:
+	commit_close(&cm);
+	free(rb);
+	spool_meta_free(&m);
+	return (rv);
+}
+
+/*
+ * Commit an entry for m whose message is read from msg_fd to its end
+ * (mailferry-send queueing a bounce it made); the uid is our own.
+ */
+int
+spool_write_entry(const char *dir, const struct spool_meta *m, int msg_fd,
+    char *id_out, char **cause)
+{
+	struct commit		 cm = { -1, -1, -1, -1, 0, "", 0 };
+	enum spool_error	 err;
+	char			*buf;
+	ssize_t			 n;
+	off_t			 total = 0;
+	int			 rv = -1;
+
+	if (spool_meta_validate(m, cause) == -1)
+		return (-1);
+	buf = xmalloc(SPOOL_BUF_SIZE);
+	if (commit_begin(dir, &cm, &err, cause) == -1 ||
+	    commit_header(&cm, m, getuid(), &err, cause) == -1)
+		goto out;
+	for (;;) {
+		if ((n = read(msg_fd, buf, SPOOL_BUF_SIZE)) == -1) {
+			if (errno == EINTR)
+				continue;
+			xasprintf(cause, "reading the message: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((total += n) > SPOOL_MSG_LIMIT) {
+			xasprintf(cause, "message too large");
+			goto out;
+		}
+		if (write_all(cm.fd, buf, n) == -1) {
+			xasprintf(cause, "writing the queue file: %s",
+			    strerror(errno));
+			goto out;
+		}
+	}
+	if (commit_end(&cm, &err, cause) == -1)
+		goto out;
+	strlcpy(id_out, cm.id, SPOOL_ID_LEN + 1);
+	rv = 0;
+out:
+	commit_close(&cm);
+	free(buf);
+	return (rv);
+}
+
+/* Read and parse the entry header; SPOOL_CORRUPT or -1 on failure. */
+static int
+entry_header(struct spool_entry *e, off_t size, char **cause)
+{
+	struct hparse	 hp;
+	char		*buf, *nl;
+	size_t		 n, got = 0, pos, len;
+	ssize_t		 r;
+	int		 rv = SPOOL_CORRUPT;
+
+	n = size > SPOOL_HEADER_MAX ? SPOOL_HEADER_MAX : (size_t)size;
+	buf = xmalloc(n + 1);
+	while (got < n) {
+		r = pread(e->fd, buf + got, n - got, got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			xasprintf(cause, "reading: %s", r == 0 ?
+			    "file shrank" : strerror(errno));
+			rv = r == 0 ? SPOOL_CORRUPT : -1;
+			goto out;
+		}
+		got += r;
+	}
+	memset(&hp, 0, sizeof(hp));
+	hp.meta = &e->meta;
+	hp.entry = 1;
+	len = strlen(SPOOL_MAGIC);
+	if (n <= len || memcmp(buf, SPOOL_MAGIC "\n", len + 1) != 0) {
+		xasprintf(cause, "bad magic");
+		goto out;
+	}
+	for (pos = len + 1;; pos += len + 1) {
+		if ((nl = memchr(buf + pos, '\n', n - pos)) == NULL) {
+			xasprintf(cause, "header unterminated or too long");
+			goto out;
+		}
+		if ((len = nl - (buf + pos)) == 0)
+			break;
+		if (hp_line(&hp, buf + pos, len, cause) == -1)
+			goto out;
+	}
+	if (hp_finish(&hp, cause) == -1)
+		goto out;
+	if (strcmp(hp.id, e->id) != 0) {
+		xasprintf(cause, "id does not match the file name");
+		goto out;
+	}
+	e->created = hp.created;
+	e->uid = hp.uid;
+	e->msg_offset = pos + 1;
+	e->msg_size = size - e->msg_offset;
+	rv = SPOOL_OK;
+out:
+	free(buf);
+	return (rv);
+}
+
+/*
+ * Open entry id under dir for reading, take flock(lockflags) when not
+ * zero, and parse its header and state.  Returns SPOOL_OK, SPOOL_LOCKED,
+ * SPOOL_GONE, SPOOL_CORRUPT (cause set: quarantine it) or -1 (cause
+ * set: temporary).  Anything but SPOOL_OK leaves e closed.
+ */
+int
+spool_open(const char *dir, const char *id, int lockflags,
+    struct spool_entry *e, char **cause)
+{
+	struct stat	 st;
+	char		 path[PATH_MAX];
+	int		 rv = -1;
+
+	memset(e, 0, sizeof(*e));
+	e->fd = -1;
+	spool_meta_init(&e->meta);
+	if (!spool_id_valid(id)) {
+		xasprintf(cause, "invalid queue id");
+		return (-1);
+	}
+	strlcpy(e->id, id, sizeof(e->id));
+	if ((size_t)snprintf(path, sizeof(path), "%s/msg/%s", dir, id) >=
+	    sizeof(path)) {
+		xasprintf(cause, "%s: path too long", dir);
+		return (-1);
+	}
+	e->fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (e->fd == -1) {
+		if (errno == ENOENT)
+			return (SPOOL_GONE);
+		if (errno == ELOOP || errno == EMLINK || errno == ENXIO)
+			rv = SPOOL_CORRUPT;
+		xasprintf(cause, "%s: %s", id, strerror(errno));
+		return (rv);
+	}
+	if (lockflags != 0 && flock(e->fd, lockflags) == -1) {
+		rv = (errno == EWOULDBLOCK) ? SPOOL_LOCKED : -1;
+		if (rv == -1)
+			xasprintf(cause, "%s: flock: %s", id, strerror(errno));
+		goto fail;
+	}
+	if (fstat(e->fd, &st) == -1) {
+		xasprintf(cause, "%s: fstat: %s", id, strerror(errno));
+		goto fail;
+	}
+	/* Checked after the lock: a runner may have removed it meanwhile. */
+	if (st.st_nlink == 0) {
+		rv = SPOOL_GONE;
+		goto fail;
+	}
+	rv = SPOOL_CORRUPT;
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    (st.st_mode & S_IWOTH) != 0 ||
+	    st.st_size > SPOOL_HEADER_MAX + SPOOL_MSG_LIMIT) {
+		xasprintf(cause, "%s: not a plain file, linked, writable by "
+		    "others or too large", id);
+		goto fail;
+	}
+	if ((rv = entry_header(e, st.st_size, cause)) != SPOOL_OK ||
+	    (rv = spool_state_load(dir, e, cause)) != SPOOL_OK)
+		goto fail;
+	return (SPOOL_OK);
+fail:
+	spool_close(e);
+	return (rv);
+}
+
+/* Release an entry: close (unlock) the file and free its contents. */
+void
+spool_close(struct spool_entry *e)
+{
+	if (e->fd != -1)
+		close(e->fd);
+	e->fd = -1;
+	spool_meta_free(&e->meta);
+	free(e->last_error);
+	e->last_error = NULL;
+}

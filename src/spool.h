@@ -1,0 +1,129 @@
+/*
+ * spool.h: the on-disk queue.  The format is specified at the top of
+ * spool.c; this is the interface the three programs share.
+ *
+ * Layout under the queue directory (root:mailferry 0770):
+ *   tmp/     entries being written (removed after a day by the runner)
+ *   msg/ID   committed entries: header + message, written once (0640)
+ *   state/ID delivery state, rewritten atomically by mailferry-send
+ */
+#ifndef SPOOL_H
+#define SPOOL_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <time.h>
+
+#define SPOOL_ID_LEN		16	/* [0-9A-Z], time-sortable */
+#define SPOOL_RCPT_MAX		1000	/* recipients per entry */
+#define SPOOL_HEADER_MAX	(SPOOL_RCPT_MAX * (SMTP_PATH_MAX + 16) + 4096)
+#define SPOOL_REPLY_MAX		512	/* stored (escaped) server reply */
+#define SPOOL_LINE_MAX		512	/* one header line, without LF */
+#define SPOOL_CHUNK_MAX		(1024 * 1024)	/* one frame chunk */
+#define SPOOL_MSG_DEFAULT	((off_t)35 * 1024 * 1024) /* no -s given */
+#define SPOOL_MSG_LIMIT		((off_t)1024 * 1024 * 1024) /* -s cap */
+#define SPOOL_ENVID_MAX		100	/* RFC 3461 ENVID */
+#define SPOOL_STATE_MAX		(SPOOL_RCPT_MAX * (SPOOL_REPLY_MAX + 32) + 4096)
+#define SPOOL_TMP_MAX_AGE	(24 * 60 * 60)	/* stale tmp/ files */
+
+/* spool_open() results; -1 is a temporary failure (retry later). */
+#define SPOOL_OK		0
+#define SPOOL_LOCKED		1	/* another process delivers it: skip */
+#define SPOOL_GONE		2	/* removed meanwhile: skip */
+#define SPOOL_CORRUPT		3	/* hostile or damaged: quarantine */
+
+/* Why spool_commit_stream() refused; main maps it to an exit code. */
+enum spool_error {
+	SPOOL_ERR_NONE = 0,
+	SPOOL_ERR_FRAME,	/* malformed frame: permanent (EX_DATAERR) */
+	SPOOL_ERR_SIZE,		/* over the size limit: permanent (EX_DATAERR) */
+	SPOOL_ERR_TRUNC,	/* stream ended early: temporary (EX_TEMPFAIL) */
+	SPOOL_ERR_IO,		/* write, fsync, rename: temporary (EX_TEMPFAIL) */
+	SPOOL_ERR_PERM		/* EACCES/EPERM on the spool (EX_NOPERM) */
+};
+
+enum spool_rcpt_state {
+	SPOOL_RCPT_PENDING,
+	SPOOL_RCPT_SENT,
+	SPOOL_RCPT_FAILED	/* permanent refusal, reported or bounced */
+};
+
+struct spool_rcpt {
+	char			*addr;
+	enum spool_rcpt_state	 state;
+	char			*reply;		/* last reply, escaped; or NULL */
+	TAILQ_ENTRY(spool_rcpt)	 entry;
+};
+TAILQ_HEAD(spool_rcpts, spool_rcpt);
+
+/* What the front end says about a message (the framed header). */
+struct spool_meta {
+	char		*sender;	/* "" is the null sender <> */
+	struct spool_rcpts rcpts;
+	int		 body_8bit;	/* BODY=8BITMIME wanted */
+	int		 smtputf8;	/* SMTPUTF8 wanted */
+	char		*dsn_notify;	/* -N, or NULL */
+	char		*dsn_ret;	/* -R FULL|HDRS, or NULL */
+	char		*dsn_envid;	/* -V, or NULL */
+	int		 is_bounce;	/* a DSN we made: never bounce it */
+};
+
+/* A committed entry as mailferry-send sees it. */
+struct spool_entry {
+	char		 id[SPOOL_ID_LEN + 1];
+	time_t		 created;
+	uid_t		 uid;
+	struct spool_meta meta;
+	int		 fd;		/* open, locked (flock LOCK_EX) */
+	off_t		 msg_offset;	/* message bytes start here */
+	off_t		 msg_size;
+	/* state/ID */
+	unsigned int	 attempts;
+	time_t		 last_attempt;
+	time_t		 next_attempt;
+	int		 warned;	/* delay warning sent */
+	time_t		 age;		/* time queued, immune to clock jumps */
+	char		*last_error;	/* escaped, or NULL */
+};
+
+/* spool.c: identifiers and metadata. */
+int	 spool_id_valid(const char *);
+void	 spool_meta_init(struct spool_meta *);
+void	 spool_meta_free(struct spool_meta *);
+void	 spool_meta_add_rcpt(struct spool_meta *, const char *);
+int	 spool_meta_validate(const struct spool_meta *, char **);
+
+/*
+ * spool.c: the frame, front end -> mailferry-queue.  Write the header,
+ * any number of chunks, then the end marker; a stream without the end
+ * marker is never committed.  Nothing after the end marker is read.
+ */
+int	 spool_frame_header(int, const struct spool_meta *, char **);
+int	 spool_frame_chunk(int, const void *, size_t, char **);
+int	 spool_frame_end(int, char **);
+
+/* spool.c: committing entries (mailferry-queue, bounces). */
+int	 spool_commit_stream(const char *, int, uid_t, off_t, char *,
+	    enum spool_error *, char **);
+int	 spool_write_entry(const char *, const struct spool_meta *, int,
+	    char *, char **);
+int	 spool_mkdirs(const char *, char **);
+
+/* spool.c: the untrusted reader (mailferry-send, mailq). */
+int	 spool_open(const char *, const char *, int, struct spool_entry *,
+	    char **);
+void	 spool_close(struct spool_entry *);
+
+/* spool_state.c: delivery state and queue maintenance. */
+const char *spool_rcpt_state_name(enum spool_rcpt_state);
+int	 spool_state_load(const char *, struct spool_entry *, char **);
+int	 spool_state_write(const char *, const struct spool_entry *, char **);
+int	 spool_list(const char *, char ***, size_t *, char **);
+void	 spool_list_free(char **, size_t);
+int	 spool_remove(const char *, const struct spool_entry *, char **);
+int	 spool_quarantine(const char *, const char *, char **);
+int	 spool_clean_tmp(const char *, time_t, char **);
+
+#endif /* SPOOL_H */

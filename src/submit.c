@@ -1,0 +1,293 @@
+/*
+ * submit.c: the front end's side of the privilege boundary.
+ *
+ * mailferry (unprivileged) never writes the spool itself: it starts the
+ * setgid helper mailferry-queue with a pipe on its stdin and another on
+ * its stdout, streams the framed entry (spool.c documents the frame)
+ * and reads back the queue id, which mailferry-queue prints only once
+ * the entry is durable.  Then it starts mailferry-send, the only
+ * program that can read the smarthost password: fully detached for
+ * background delivery, or waited for in the foreground.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mailferry.h"
+#include "submit.h"
+
+static int	submit_spawn(const char *, char *const [], int, int, int);
+static int	submit_status(int);
+
+/*
+ * Return the path of a helper program.  MAILFERRY_LIBEXECDIR is a hook
+ * for the test suite only: the front end holds no privilege, so the
+ * variable lets a caller run nothing it could not run anyway, and the
+ * setgid helpers themselves never read the environment.
+ */
+const char *
+submit_helper_path(const char *name)
+{
+	static char	 path[PATH_MAX];
+	const char	*dir;
+	int		 n;
+
+	if ((dir = getenv("MAILFERRY_LIBEXECDIR")) == NULL || *dir == '\0')
+		dir = MF_LIBEXECDIR;
+	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		fatalx("helper path too long");
+	return (path);
+}
+
+/* fork and exec argv[0] with the given stdin, stdout and stderr. */
+static int
+submit_spawn(const char *path, char *const argv[], int in, int out, int err)
+{
+	pid_t	 pid;
+
+	if ((pid = fork()) == -1)
+		return (-1);
+	if (pid != 0)
+		return ((int)pid);
+	if ((in != STDIN_FILENO && dup2(in, STDIN_FILENO) == -1) ||
+	    (out != STDOUT_FILENO && dup2(out, STDOUT_FILENO) == -1) ||
+	    (err != STDERR_FILENO && dup2(err, STDERR_FILENO) == -1))
+		_exit(EX_OSERR);
+	signal(SIGPIPE, SIG_DFL);
+	execv(path, argv);
+	dprintf(STDERR_FILENO, MF_PROGNAME ": cannot run %s: %s\n", path,
+	    strerror(errno));
+	_exit(EX_OSERR);
+}
+
+/* Start mailferry-queue for the spool directory dir. */
+int
+submit_open(struct submit *s, const char *dir, const char *conf_dir,
+    off_t max_size, char **cause)
+{
+	const char	*path;
+	char		 size[32];
+	char		*argv[8];
+	int		 in[2], out[2], argc = 0, pid;
+
+	(void)conf_dir;
+	memset(s, 0, sizeof(*s));
+	s->frame_fd = s->id_fd = -1;
+	path = submit_helper_path("mailferry-queue");
+	snprintf(size, sizeof(size), "%lld", (long long)max_size);
+	argv[argc++] = (char *)"mailferry-queue";
+	if (dir != NULL && strcmp(dir, MF_QUEUE_DIR) != 0) {
+		argv[argc++] = (char *)"-d";
+		argv[argc++] = (char *)dir;
+	}
+	argv[argc++] = (char *)"-s";
+	argv[argc++] = size;
+	argv[argc] = NULL;
+
+	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1) {
+		xasprintf(cause, "pipe: %s", strerror(errno));
+		return (-1);
+	}
+	pid = submit_spawn(path, argv, in[0], out[1], STDERR_FILENO);
+	close(in[0]);
+	close(out[1]);
+	if (pid == -1) {
+		xasprintf(cause, "fork: %s", strerror(errno));
+		close(in[1]);
+		close(out[0]);
+		return (-1);
+	}
+	s->pid = pid;
+	s->frame_fd = in[1];
+	s->id_fd = out[0];
+	return (0);
+}
+
+/*
+ * Write bytes of the frame.  If the helper went away (it refused the
+ * entry), remember it and swallow the rest: the caller still reads its
+ * input to the end, and submit_close() reports the helper's verdict.
+ */
+int
+submit_write(struct submit *s, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0 && !s->broken) {
+		n = write(s->frame_fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			s->broken = 1;
+			return (-1);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return (s->broken ? -1 : 0);
+}
+
+/* Map a helper's wait status to a sysexits value. */
+static int
+submit_status(int status)
+{
+	if (WIFEXITED(status))
+		return (WEXITSTATUS(status));
+	return (EX_TEMPFAIL);
+}
+
+/*
+ * Close the frame, wait for mailferry-queue and read the queue id.
+ * Returns 0 with the id once the entry is durable, else the helper's
+ * sysexits value (it already printed why on our stderr).
+ */
+int
+submit_close(struct submit *s, char *id, size_t idlen, char **cause)
+{
+	char	 buf[64];
+	size_t	 have = 0;
+	ssize_t	 n;
+	int	 status, ex;
+
+	close(s->frame_fd);
+	s->frame_fd = -1;
+	while (have < sizeof(buf) - 1) {
+		n = read(s->id_fd, buf + have, sizeof(buf) - 1 - have);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	close(s->id_fd);
+	s->id_fd = -1;
+	while (waitpid(s->pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			xasprintf(cause, "waitpid: %s", strerror(errno));
+			return (EX_TEMPFAIL);
+		}
+	if ((ex = submit_status(status)) != 0) {
+		xasprintf(cause, "the spool writer failed (exit %d)", ex);
+		return (ex == EX_OK ? EX_TEMPFAIL : ex);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!spool_id_valid(buf) || strlcpy(id, buf, idlen) >= idlen) {
+		xasprintf(cause, "the spool writer gave no queue id");
+		return (EX_TEMPFAIL);
+	}
+	return (0);
+}
+
+/* Give up on a submission: the helper sees a truncated frame. */
+void
+submit_abort(struct submit *s)
+{
+	int	 status;
+
+	if (s->frame_fd != -1)
+		close(s->frame_fd);
+	if (s->id_fd != -1)
+		close(s->id_fd);
+	s->frame_fd = s->id_fd = -1;
+	if (s->pid > 0) {
+		kill(s->pid, SIGTERM);
+		while (waitpid(s->pid, &status, 0) == -1 && errno == EINTR)
+			;
+	}
+	s->pid = 0;
+}
+
+/*
+ * Start mailferry-send for the new entry id.  In the background it is
+ * fully detached (new session, fds 0-2 on /dev/null), so callers that
+ * read our pipes to EOF (Symfony, node) never wait for it.  In the
+ * foreground its stderr is ours and its exit status is returned.
+ */
+int
+submit_run(enum submit_run how, const char *conf_path, const char *id,
+    int verbose)
+{
+	char	*argv[10];
+	int	 argc = 0;
+
+	argv[argc++] = (char *)"mailferry-send";
+	if (conf_path != NULL) {
+		argv[argc++] = (char *)"-C";
+		argv[argc++] = (char *)conf_path;
+	}
+	if (verbose)
+		argv[argc++] = (char *)"-v";
+	argv[argc++] = (char *)(how == SUBMIT_RUN_FOREGROUND ? "-F" : "-q");
+	argv[argc++] = (char *)"-I";
+	argv[argc++] = (char *)id;
+	argv[argc] = NULL;
+
+	switch (how) {
+	case SUBMIT_RUN_NONE:
+		return (0);
+	case SUBMIT_RUN_FOREGROUND:
+		return (submit_exec_send(submit_helper_path("mailferry-send"),
+		    1, argv));
+	case SUBMIT_RUN_BACKGROUND:
+		return (submit_exec_send(submit_helper_path("mailferry-send"),
+		    0, argv));
+	}
+	return (0);
+}
+
+/*
+ * Run mailferry-send with argv: waited for (its exit status returned)
+ * or detached twice over into a session of its own (0 returned).
+ */
+int
+submit_exec_send(const char *path, int wait_for, char *const argv[])
+{
+	pid_t	 pid;
+	int	 status, fd;
+
+	if (wait_for) {
+		if ((pid = submit_spawn(path, argv, STDIN_FILENO,
+		    STDOUT_FILENO, STDERR_FILENO)) == -1)
+			return (EX_OSERR);
+		while (waitpid(pid, &status, 0) == -1)
+			if (errno != EINTR)
+				return (EX_OSERR);
+		return (submit_status(status));
+	}
+	if ((pid = fork()) == -1)
+		return (-1);
+	if (pid == 0) {
+		if (setsid() == -1 || (pid = fork()) == -1)
+			_exit(EX_OSERR);
+		if (pid != 0)
+			_exit(0);
+		if ((fd = open("/dev/null", O_RDWR)) == -1)
+			_exit(EX_OSERR);
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGPIPE, SIG_DFL);
+		execv(path, argv);
+		_exit(EX_OSERR);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			break;
+	return (0);
+}

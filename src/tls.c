@@ -1,0 +1,256 @@
+/*
+ * TLS with OpenSSL 3: one client context per process, one SSL per
+ * connection, and the checks that decide whether we talk to the right
+ * server.
+ *
+ * - TLS 1.2 at least (1.3 if configured), whatever the caller asks.
+ * - Trust: ca_file if configured (only it), else the system store.
+ * - SSL_VERIFY_PEER, so a bad chain or name fails the handshake; after
+ *   it, the verify result and the presence of a certificate are checked
+ *   again (an anonymous suite or a callback slip must not pass).
+ * - Names: SSL_set1_host() plus SNI; an IP literal is checked against
+ *   the certificate's IP addresses and sends no SNI (RFC 6066 forbids
+ *   literals there).
+ * - Pinning is in addition to verification: the SHA-256 of the DER
+ *   certificate or of its DER SubjectPublicKeyInfo (the RFC 7469 pin,
+ *   `openssl x509 -pubkey -noout | openssl pkey -pubin -outform DER |
+ *   sha256sum`) must equal the pin,
+ *   compared in constant time.  To use a self-signed certificate, make
+ *   it the ca_file and pin it.
+ * Every failure here is temporary: the message stays queued.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "mailferry.h"
+#include "tls.h"
+
+static const char *tls_reason(void);
+static int	tls_is_ip(const char *);
+
+static const char *
+tls_reason(void)
+{
+	unsigned long	 e;
+	const char	*s;
+
+	if ((e = ERR_peek_last_error()) == 0)
+		return ("unknown error");
+	if ((s = ERR_reason_error_string(e)) == NULL)
+		return ("unknown error");
+	return (s);
+}
+
+static int
+tls_is_ip(const char *host)
+{
+	unsigned char	 buf[sizeof(struct in6_addr)];
+
+	return (inet_pton(AF_INET, host, buf) == 1 ||
+	    inet_pton(AF_INET6, host, buf) == 1);
+}
+
+/*
+ * Create the client context: minimum version, trust anchors and peer
+ * verification.
+ */
+SSL_CTX *
+tls_ctx_new(const char *ca_file, int min_version, char **cause)
+{
+	SSL_CTX	*ctx;
+
+	if (min_version < TLS1_2_VERSION)
+		min_version = TLS1_2_VERSION;
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		xasprintf(cause, "TLS: cannot create context: %s",
+		    tls_reason());
+		return (NULL);
+	}
+	if (SSL_CTX_set_min_proto_version(ctx, min_version) != 1) {
+		xasprintf(cause, "TLS: cannot set minimum version: %s",
+		    tls_reason());
+		goto fail;
+	}
+	if (ca_file != NULL) {
+		if (SSL_CTX_load_verify_file(ctx, ca_file) != 1) {
+			xasprintf(cause, "TLS: cannot load CA file %s: %s",
+			    ca_file, tls_reason());
+			goto fail;
+		}
+	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		xasprintf(cause, "TLS: cannot load the system CA store: %s",
+		    tls_reason());
+		goto fail;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	return (ctx);
+fail:
+	SSL_CTX_free(ctx);
+	return (NULL);
+}
+
+/* A new connection object that will verify host (a name or IP literal). */
+SSL *
+tls_new(SSL_CTX *ctx, const char *host, char **cause)
+{
+	SSL	*ssl;
+
+	ERR_clear_error();
+	if ((ssl = SSL_new(ctx)) == NULL) {
+		xasprintf(cause, "TLS: SSL_new: %s", tls_reason());
+		return (NULL);
+	}
+	if (tls_is_ip(host)) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+		    host) != 1)
+			goto fail;
+	} else {
+		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		if (SSL_set1_host(ssl, host) != 1 ||
+		    SSL_set_tlsext_host_name(ssl, host) != 1)
+			goto fail;
+	}
+	return (ssl);
+fail:
+	xasprintf(cause, "TLS: cannot set the server name: %s", tls_reason());
+	SSL_free(ssl);
+	return (NULL);
+}
+
+/*
+ * After the handshake: the chain and name verified, a certificate was
+ * presented, and it matches the pin if there is one.
+ */
+int
+tls_check(SSL *ssl, const unsigned char *pin, char **cause)
+{
+	X509		*cert;
+	unsigned char	 md[EVP_MAX_MD_SIZE], kmd[EVP_MAX_MD_SIZE];
+	unsigned char	*spki;
+	unsigned int	 mdlen = 0, kmdlen = 0;
+	long		 v;
+	int		 ok, spkilen;
+
+	if ((v = SSL_get_verify_result(ssl)) != X509_V_OK) {
+		xasprintf(cause, "TLS: certificate verify failed: %s",
+		    X509_verify_cert_error_string(v));
+		return (-1);
+	}
+	if ((cert = SSL_get1_peer_certificate(ssl)) == NULL) {
+		xasprintf(cause, "TLS: the server sent no certificate");
+		return (-1);
+	}
+	if (pin == NULL) {
+		X509_free(cert);
+		return (0);
+	}
+	/* The key pin is over the DER SubjectPublicKeyInfo (RFC 7469). */
+	spki = NULL;
+	spkilen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki);
+	if (X509_digest(cert, EVP_sha256(), md, &mdlen) != 1 ||
+	    spkilen <= 0 || EVP_Digest(spki, (size_t)spkilen, kmd, &kmdlen,
+	    EVP_sha256(), NULL) != 1 ||
+	    mdlen != TLS_PIN_LEN || kmdlen != TLS_PIN_LEN) {
+		OPENSSL_free(spki);
+		X509_free(cert);
+		xasprintf(cause, "TLS: cannot digest the certificate");
+		return (-1);
+	}
+	OPENSSL_free(spki);
+	X509_free(cert);
+	ok = CRYPTO_memcmp(md, pin, TLS_PIN_LEN) == 0;
+	ok |= CRYPTO_memcmp(kmd, pin, TLS_PIN_LEN) == 0;
+	if (!ok) {
+		xasprintf(cause, "TLS: the certificate does not match the "
+		    "pinned fingerprint");
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * A malloc'ed message for a failed TLS operation (rv is what it
+ * returned), naming the verify error when verification failed.
+ */
+char *
+tls_error(SSL *ssl, int rv, const char *what)
+{
+	char	*s;
+	long	 v;
+	int	 err, saved = errno;
+
+	if (ssl != NULL && (v = SSL_get_verify_result(ssl)) != X509_V_OK) {
+		xasprintf(&s, "TLS %s failed: certificate verify failed: %s",
+		    what, X509_verify_cert_error_string(v));
+		return (s);
+	}
+	err = ssl != NULL ? SSL_get_error(ssl, rv) : SSL_ERROR_SSL;
+	if (err == SSL_ERROR_SYSCALL && ERR_peek_last_error() == 0)
+		xasprintf(&s, "TLS %s failed: %s", what,
+		    saved != 0 ? strerror(saved) : "unexpected EOF");
+	else
+		xasprintf(&s, "TLS %s failed: %s", what, tls_reason());
+	return (s);
+}
+
+/* The negotiated protocol version, e.g. "TLSv1.3". */
+const char *
+tls_version(SSL *ssl)
+{
+	return (SSL_get_version(ssl));
+}
+
+/* The negotiated cipher suite. */
+const char *
+tls_cipher(SSL *ssl)
+{
+	const char	*s;
+
+	s = SSL_get_cipher_name(ssl);
+	return (s != NULL ? s : "none");
+}
+
+/* The peer certificate's subject and issuer, RFC 2253, escaped. */
+int
+tls_peer_names(SSL *ssl, char *subj, size_t subjlen, char *iss,
+    size_t isslen)
+{
+	X509	*cert;
+	BIO	*b;
+	int	 i, n;
+
+	if ((cert = SSL_get1_peer_certificate(ssl)) == NULL)
+		return (-1);
+	for (i = 0; i < 2; i++) {
+		if ((b = BIO_new(BIO_s_mem())) == NULL)
+			fatalx("BIO_new");
+		X509_NAME_print_ex(b, i == 0 ? X509_get_subject_name(cert) :
+		    X509_get_issuer_name(cert), 0,
+		    XN_FLAG_RFC2253);
+		n = BIO_read(b, i == 0 ? subj : iss,
+		    (int)(i == 0 ? subjlen : isslen) - 1);
+		if (n < 0)
+			n = 0;
+		(i == 0 ? subj : iss)[n] = '\0';
+		BIO_free(b);
+	}
+	X509_free(cert);
+	return (0);
+}

@@ -1,0 +1,356 @@
+# relay_test: a message from sendmail to the smarthost, end to end, with
+# the real programs: verified TLS, AUTH, per-recipient results, exit
+# status, and what stays in the queue when the relay cannot be trusted.
+
+. "$(atf_get_srcdir)/testlib.sh"
+
+# A small message that -t reads its recipient from.
+msg()
+{
+	printf 'To: bob@example.net\nSubject: relay test\n\nline one\n.dot line\nlast\n'
+}
+
+# Assert the smarthost got no command after the first EHLO in clear,
+# and no message at all.
+assert_nothing_sent()
+{
+	atf_check -s exit:0 -o ignore test -s rec/session.1/transcript
+	if grep -E '^(TLS )?C: (AUTH|MAIL|RCPT|DATA)' rec/session.*/transcript; then
+		atf_fail "a command was sent over an untrusted connection"
+	fi
+	if ls rec/session.*/msg.* >/dev/null 2>&1; then
+		atf_fail "a message reached the smarthost"
+	fi
+}
+
+# The entry must still be queued, exit 0, and stderr says queued.
+assert_queued()
+{
+	[ "$(mf_queue_ids | wc -l)" -eq 1 ] || atf_fail "not queued: $(mf_queue_ids)"
+	grep -q '^mailferry: queued: ' stderr || atf_fail "no queued line: $(cat stderr)"
+}
+
+atf_test_case starttls cleanup
+starttls_head() { atf_set descr "STARTTLS + AUTH delivery: envelope and DATA bytes"; }
+starttls_body()
+{
+	mf_smarthost_start -T -R
+	mf_conf
+	msg | mf_sendmail -t -i -f alice@example.org >stdout 2>stderr
+	atf_check -s exit:0 -o empty -e empty cat stdout stderr
+	mf_wait_sessions 1
+	atf_check -o inline:"mail 250 FROM:<alice@example.org>\nrcpt 250 TO:<bob@example.net>\ndata 354\ndot 250\n" \
+	    cat rec/session.1/msg.1.env
+	atf_check -o match:"^TLS C: AUTH PLAIN" cat rec/session.1/transcript
+	atf_check -o inline:"$MF_USER\n" cat rec/session.1/auth
+	# The body arrives dot-stuffed on the wire, unstuffed by the server.
+	atf_check -o match:'^\.dot line' cat rec/session.1/msg.1.data
+	atf_check -o match:'^Subject: relay test' cat rec/session.1/msg.1.data
+	# CRLF only, never a bare LF.
+	if tr -d '\r' <rec/session.1/msg.1.data | cmp -s - rec/session.1/msg.1.data; then
+		atf_fail "no CRLF in the data"
+	fi
+	[ "$(grep -c $'[^\r]$' rec/session.1/msg.1.data)" -eq 0 ] ||
+	    atf_fail "a line does not end in CRLF"
+	[ -z "$(mf_queue_ids)" ] || atf_fail "entry left in the queue"
+}
+starttls_cleanup() { mf_smarthost_stop; }
+
+atf_test_case implicit_tls cleanup
+implicit_tls_head() { atf_set descr "implicit TLS (port 465 style) delivery"; }
+implicit_tls_body()
+{
+	mf_smarthost_start -i -R
+	MF_TLS=implicit mf_conf
+	msg | mf_sendmail -t -i >stdout 2>stderr
+	atf_check -s exit:0 -o empty -e empty cat stdout stderr
+	mf_wait_sessions 1
+	atf_check -o match:'^dot 250' cat rec/session.1/msg.1.env
+	atf_check -o match:'TLS established' cat rec/session.1/transcript
+	if grep -q '^C: ' rec/session.1/transcript; then
+		atf_fail "a command was sent in clear"
+	fi
+}
+implicit_tls_cleanup() { mf_smarthost_stop; }
+
+# One case per untrusted certificate.
+bad_cert()
+{
+	MF_CERT=$1 mf_smarthost_start
+	mf_conf
+	msg | mf_sendmail -t -i >stdout 2>stderr
+	atf_check -s exit:0 -o empty cat stdout
+	assert_queued
+	atf_check -o match:"$2" cat stderr
+	mf_wait_sessions 1
+	assert_nothing_sent
+}
+
+atf_test_case cert_wrong_name cleanup
+cert_wrong_name_head() { atf_set descr "a certificate for another name: nothing sent, queued"; }
+cert_wrong_name_body() { bad_cert wrongname 'certificate|verify|hostname|Hostname'; }
+cert_wrong_name_cleanup() { mf_smarthost_stop; }
+
+atf_test_case cert_self_signed cleanup
+cert_self_signed_head() { atf_set descr "a self-signed certificate: nothing sent, queued"; }
+cert_self_signed_body() { bad_cert selfsigned 'certificate|verify'; }
+cert_self_signed_cleanup() { mf_smarthost_stop; }
+
+atf_test_case cert_expired cleanup
+cert_expired_head() { atf_set descr "an expired certificate: nothing sent, queued"; }
+cert_expired_body() { bad_cert expired 'expired|certificate|verify'; }
+cert_expired_cleanup() { mf_smarthost_stop; }
+
+atf_test_case starttls_missing cleanup
+starttls_missing_head() { atf_set descr "STARTTLS not advertised: never plaintext, queued"; }
+starttls_missing_body()
+{
+	mf_smarthost_start -X starttls
+	mf_conf
+	msg | mf_sendmail -t -i >stdout 2>stderr
+	assert_queued
+	atf_check -o match:'STARTTLS' cat stderr
+	mf_wait_sessions 1
+	assert_nothing_sent
+}
+starttls_missing_cleanup() { mf_smarthost_stop; }
+
+atf_test_case starttls_refused cleanup
+starttls_refused_head() { atf_set descr "STARTTLS refused (454): queued"; }
+starttls_refused_body()
+{
+	echo 'on STARTTLS reply 454 4.7.0 TLS not available' >script
+	mf_smarthost_start -s script
+	mf_conf
+	msg | mf_sendmail -t -i >stdout 2>stderr
+	assert_queued
+	mf_wait_sessions 1
+	assert_nothing_sent
+}
+starttls_refused_cleanup() { mf_smarthost_stop; }
+
+atf_test_case starttls_injection cleanup
+starttls_injection_head() { atf_set descr "bytes after the STARTTLS 220: abort, queued"; }
+starttls_injection_body()
+{
+	echo 'on STARTTLS append 250-AUTH PLAIN\r\n250 OK\r\n' >script
+	mf_smarthost_start -s script
+	mf_conf
+	msg | mf_sendmail -t -i >stdout 2>stderr
+	assert_queued
+	mf_wait_sessions 1
+	assert_nothing_sent
+}
+starttls_injection_cleanup() { mf_smarthost_stop; }
+
+atf_test_case auth_535 cleanup
+auth_535_head() { atf_set descr "AUTH refused (535) is temporary: queued"; }
+auth_535_body()
+{
+	mf_smarthost_start
+	mf_conf
+	echo 'wrong-password' >secret
+	msg | mf_sendmail -t -i >stdout 2>stderr
+	assert_queued
+	atf_check -o match:'535' cat stderr
+	mf_wait_sessions 1
+	if grep -q 'C: MAIL' rec/session.1/transcript; then
+		atf_fail "MAIL sent after a failed AUTH"
+	fi
+}
+auth_535_cleanup() { mf_smarthost_stop; }
+
+atf_test_case mail_5xx cleanup
+mail_5xx_head() { atf_set descr "5xx at MAIL: exit 69 in the foreground, entry removed"; }
+mail_5xx_body()
+{
+	echo 'on MAIL reply 553 5.7.1 sender rejected' >script
+	mf_smarthost_start -s script
+	mf_conf
+	msg | mf_sendmail -t -i >stdout 2>stderr
+	st=$?
+	[ $st -eq 69 ] || atf_fail "exit $st, wanted 69: $(cat stderr)"
+	atf_check -o match:'553 5.7.1 sender rejected' cat stderr
+	[ -z "$(mf_queue_ids)" ] || atf_fail "the refused entry is still queued"
+}
+mail_5xx_cleanup() { mf_smarthost_stop; }
+
+atf_test_case data_5xx cleanup
+data_5xx_head() { atf_set descr "5xx after DATA: exit 69 in the foreground, entry removed"; }
+data_5xx_body()
+{
+	echo 'on DOT reply 554 5.6.0 content rejected' >script
+	mf_smarthost_start -s script
+	mf_conf
+	msg | mf_sendmail -t -i >stdout 2>stderr
+	st=$?
+	[ $st -eq 69 ] || atf_fail "exit $st, wanted 69: $(cat stderr)"
+	atf_check -o match:'554 5.6.0 content rejected' cat stderr
+	[ -z "$(mf_queue_ids)" ] || atf_fail "the refused entry is still queued"
+}
+data_5xx_cleanup() { mf_smarthost_stop; }
+
+atf_test_case rcpt_one_refused cleanup
+rcpt_one_refused_head() { atf_set descr "one RCPT 5xx among three: the others delivered, that one reported"; }
+rcpt_one_refused_body()
+{
+	echo 'on RCPT arg bad@ reply 550 5.1.1 no such user' >script
+	mf_smarthost_start -s script
+	mf_conf
+	msg | mf_sendmail -i a@example.net bad@example.net c@example.net \
+	    >stdout 2>stderr
+	st=$?
+	[ $st -eq 0 ] || atf_fail "exit $st: $(cat stderr)"
+	atf_check -o match:'bad@example.net.*550 5.1.1' cat stderr
+	mf_wait_sessions 1
+	atf_check -o match:'^rcpt 250 TO:<a@example.net>' \
+	    -o match:'^rcpt 550 TO:<bad@example.net>' \
+	    -o match:'^rcpt 250 TO:<c@example.net>' -o match:'^dot 250' \
+	    cat rec/session.1/msg.1.env
+	[ -z "$(mf_queue_ids)" ] || atf_fail "entry left in the queue"
+}
+rcpt_one_refused_cleanup() { mf_smarthost_stop; }
+
+atf_test_case all_rcpts_refused cleanup
+all_rcpts_refused_head() { atf_set descr "every RCPT refused: exit 67, entry removed"; }
+all_rcpts_refused_body()
+{
+	echo 'on RCPT reply 550 5.1.1 no such user' >script
+	mf_smarthost_start -s script
+	mf_conf
+	msg | mf_sendmail -i a@example.net >stdout 2>stderr
+	st=$?
+	[ $st -eq 67 ] || atf_fail "exit $st, wanted 67: $(cat stderr)"
+	[ -z "$(mf_queue_ids)" ] || atf_fail "entry left in the queue"
+}
+all_rcpts_refused_cleanup() { mf_smarthost_stop; }
+
+atf_test_case background cleanup
+background_head() { atf_set descr "background delivery: exit 0 at once, no output, delivered detached"; }
+background_body()
+{
+	mf_smarthost_start
+	MF_DELIVERY=background mf_conf
+	# The caller's pipes must reach EOF at once, as Symfony and node
+	# wait for that: a detached sender must not hold them.
+	out=$( msg | mf_sendmail -t -i 2>&1 )
+	st=$?
+	[ $st -eq 0 ] || atf_fail "exit $st: $out"
+	[ -z "$out" ] || atf_fail "output: $out"
+	mf_wait_sessions 1
+	atf_check -o match:'^dot 250' cat rec/session.1/msg.1.env
+}
+background_cleanup() { mf_smarthost_stop; }
+
+atf_test_case queue_only cleanup
+queue_only_head() { atf_set descr "-odq queues only; sendmail -q delivers; mailq lists"; }
+queue_only_body()
+{
+	mf_smarthost_start
+	mf_conf
+	msg | mf_sendmail -odq -t -i
+	atf_check -s exit:0 -o empty test -n "$(mf_queue_ids)"
+	id=$(mf_queue_ids)
+	atf_check -s exit:0 -o match:"^$id " -o match:'to: <bob@example.net> pending' \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" -bp
+	[ ! -e rec/sessions ] || atf_fail "something was sent"
+	atf_check -s exit:0 -o empty -e empty "$MF_SENDMAIL" -C "$PWD/mailferry.conf" -q
+	mf_wait_sessions 1
+	[ -z "$(mf_queue_ids)" ] || atf_fail "entry left in the queue"
+	atf_check -s exit:0 -o inline:"Mail queue is empty\n" \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" -bp
+}
+queue_only_cleanup() { mf_smarthost_stop; }
+
+atf_test_case relay_down
+relay_down_head() { atf_set descr "relay unreachable: exit 0, queued, the reason on stderr"; }
+relay_down_body()
+{
+	MF_PORT=1 mf_conf
+	msg | mf_sendmail -t -i >stdout 2>stderr
+	atf_check -s exit:0 -o empty cat stdout
+	assert_queued
+}
+
+atf_test_case no_password_leak cleanup
+no_password_leak_head() { atf_set descr "the password appears in no output, trace, spool or process"; }
+no_password_leak_body()
+{
+	mf_smarthost_start
+	mf_conf
+	msg | mf_sendmail -v -t -i >out.v 2>&1
+	atf_check -o match:'AUTH PLAIN <redacted>' cat out.v
+	echo 'on MAIL reply 451 4.3.0 later' >script
+	mf_smarthost_stop
+	mf_smarthost_start -s script
+	mf_conf
+	msg | mf_sendmail -v -t -i >out2.v 2>&1
+	mf_sendmail -bp >mailq.out 2>&1
+	"$MF_SEND" -C "$PWD/mailferry.conf" -d >dump.out 2>&1
+	atf_check -o not-match:"$MF_PASSWORD" cat dump.out
+	mf_assert_no_canary out.v out2.v mailq.out dump.out spool
+}
+no_password_leak_cleanup() { mf_smarthost_stop; }
+
+atf_test_case kill9_midtransaction cleanup
+kill9_midtransaction_head() { atf_set descr "kill -9 of the sender mid-DATA: queued, delivered on the next run"; }
+kill9_midtransaction_body()
+{
+	# The smarthost holds its reply to DATA; the sender is killed
+	# while it waits for it.
+	echo 'on DATA session 1 stall 3 pass' >script
+	mf_smarthost_start -s script
+	mf_conf
+	msg | mf_sendmail -odq -t -i
+	id=$(mf_queue_ids)
+	"$MF_SEND" -C "$PWD/mailferry.conf" -q &
+	pid=$!
+	sleep 1.5
+	kill -0 $pid 2>/dev/null || atf_fail "the sender finished before the kill"
+	kill -9 $pid
+	wait $pid 2>/dev/null
+	[ "$(mf_queue_ids)" = "$id" ] || atf_fail "entry lost: $(mf_queue_ids)"
+	atf_check -s exit:0 -o ignore "$MF_SENDMAIL" -C "$PWD/mailferry.conf" -qI"$id"
+	mf_wait_sessions 2
+	atf_check -o match:'^dot 250' cat rec/session.2/msg.1.env
+	[ -z "$(mf_queue_ids)" ] || atf_fail "entry left in the queue"
+}
+kill9_midtransaction_cleanup() { mf_smarthost_stop; }
+
+atf_test_case flights cleanup
+flights_head() { atf_set descr "round trips for one message over STARTTLS + AUTH"; }
+flights_body()
+{
+	mf_smarthost_start
+	mf_conf
+	msg | mf_sendmail -t -i
+	mf_wait_sessions 1
+	# EHLO, STARTTLS, EHLO, AUTH, MAIL+RCPT+DATA, data+dot, QUIT.
+	atf_check -o inline:"7\n" cat rec/session.1/flights
+	atf_check -o inline:"2\n" cat rec/session.1/msg.1.flights
+	echo "flights: session $(cat rec/session.1/flights), message $(cat rec/session.1/msg.1.flights)" >&2
+}
+flights_cleanup() { mf_smarthost_stop; }
+
+atf_init_test_cases()
+{
+	atf_add_test_case starttls
+	atf_add_test_case implicit_tls
+	atf_add_test_case cert_wrong_name
+	atf_add_test_case cert_self_signed
+	atf_add_test_case cert_expired
+	atf_add_test_case starttls_missing
+	atf_add_test_case starttls_refused
+	atf_add_test_case starttls_injection
+	atf_add_test_case auth_535
+	atf_add_test_case mail_5xx
+	atf_add_test_case data_5xx
+	atf_add_test_case rcpt_one_refused
+	atf_add_test_case all_rcpts_refused
+	atf_add_test_case background
+	atf_add_test_case queue_only
+	atf_add_test_case relay_down
+	atf_add_test_case no_password_leak
+	atf_add_test_case kill9_midtransaction
+	atf_add_test_case flights
+}

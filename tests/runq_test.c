@@ -1,0 +1,301 @@
+/*
+ * Tests for the queue run logic: the backoff table, age accounting that
+ * wall-clock jumps cannot fool, due decisions, and whole simulated lives
+ * of an entry under a clock that jumps forward or back.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <atf-c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mailferry.h"
+#include "conf.h"
+#include "runq.h"
+#include "spool.h"
+
+#define MIN	60
+#define HOUR	(60 * MIN)
+#define DAY	(24 * HOUR)
+#define YEAR	(365 * DAY)
+#define T0	1700000000
+
+static void
+mkconf(struct conf *c, time_t retry, time_t max_retry, time_t max_age)
+{
+	conf_init(c);
+	c->retry = retry;
+	c->max_retry = max_retry;
+	c->max_age = max_age;
+}
+
+static void
+mkentry(struct spool_entry *e, time_t created)
+{
+	memset(e, 0, sizeof(*e));
+	e->fd = -1;
+	e->created = created;
+}
+
+ATF_TC_WITHOUT_HEAD(backoff_table);
+ATF_TC_BODY(backoff_table, tc)
+{
+	static const struct {
+		time_t		 retry, max;
+		unsigned int	 attempts;
+		time_t		 want;
+	} t[] = {
+		/* The defaults: 5 min doubling to 4 h. */
+		{ 5 * MIN, 4 * HOUR, 0, 5 * MIN },
+		{ 5 * MIN, 4 * HOUR, 1, 5 * MIN },
+		{ 5 * MIN, 4 * HOUR, 2, 10 * MIN },
+		{ 5 * MIN, 4 * HOUR, 3, 20 * MIN },
+		{ 5 * MIN, 4 * HOUR, 4, 40 * MIN },
+		{ 5 * MIN, 4 * HOUR, 5, 80 * MIN },
+		{ 5 * MIN, 4 * HOUR, 6, 160 * MIN },
+		{ 5 * MIN, 4 * HOUR, 7, 4 * HOUR },
+		{ 5 * MIN, 4 * HOUR, 8, 4 * HOUR },
+		{ 5 * MIN, 4 * HOUR, 1000, 4 * HOUR },
+		{ 5 * MIN, 4 * HOUR, 1000000, 4 * HOUR },
+		{ 5 * MIN, 4 * HOUR, 0xffffffffU, 4 * HOUR },
+		/* The test suite's: 1 s doubling to 2 s. */
+		{ 1, 2, 1, 1 },
+		{ 1, 2, 2, 2 },
+		{ 1, 2, 50, 2 },
+		/* No doubling at all. */
+		{ HOUR, HOUR, 1, HOUR },
+		{ HOUR, HOUR, 9, HOUR },
+		/* Hostile values never give zero or overflow. */
+		{ 0, 10, 1, 1 },
+		{ 0, 10, 5, 10 },
+		{ 3, (time_t)1 << 62, 200, (time_t)1 << 62 },
+	};
+	struct conf	 c;
+	size_t		 i;
+	time_t		 got;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		mkconf(&c, t[i].retry, t[i].max, 5 * DAY);
+		got = runq_backoff(&c, t[i].attempts);
+		if (got != t[i].want)
+			atf_tc_fail("case %zu: backoff(%u) = %lld, want %lld",
+			    i, t[i].attempts, (long long)got,
+			    (long long)t[i].want);
+		conf_free(&c);
+	}
+}
+
+ATF_TC_WITHOUT_HEAD(age_steps);
+ATF_TC_BODY(age_steps, tc)
+{
+	static const struct {
+		const char	*what;
+		time_t		 last, next, now, age0, want;
+	} t[] = {
+		{ "fresh entry, first run", 0, 0, T0 + 30, 0, 30 },
+		{ "fresh entry, clock far ahead", 0, 0, T0 + YEAR, 0,
+		    RUNQ_AGE_SLACK },
+		{ "fresh entry, clock before arrival", 0, 0, T0 - DAY, 0, 0 },
+		{ "on time after a 5 min backoff", T0, T0 + 5 * MIN,
+		    T0 + 5 * MIN, 100, 100 + 5 * MIN },
+		{ "a late run counts in full", T0, T0 + 5 * MIN,
+		    T0 + 15 * MIN, 0, 15 * MIN },
+		{ "clock jumped a year ahead", T0, T0 + 5 * MIN, T0 + YEAR,
+		    7, 7 + 5 * MIN + RUNQ_AGE_SLACK },
+		{ "clock jumped back", T0, T0 + 5 * MIN, T0 - HOUR, 50, 50 },
+		{ "4 h backoff, cron 5 min late", T0, T0 + 4 * HOUR,
+		    T0 + 4 * HOUR + 5 * MIN, 0, 4 * HOUR + 5 * MIN },
+	};
+	struct conf		 c;
+	struct spool_entry	 e;
+	size_t			 i;
+
+	mkconf(&c, 5 * MIN, 4 * HOUR, 5 * DAY);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		mkentry(&e, T0);
+		e.last_attempt = t[i].last;
+		e.next_attempt = t[i].next;
+		e.attempts = t[i].last != 0;
+		e.age = t[i].age0;
+		runq_advance_age(&c, &e, t[i].now);
+		if (e.age != t[i].want)
+			atf_tc_fail("%s: age %lld, want %lld", t[i].what,
+			    (long long)e.age, (long long)t[i].want);
+	}
+	conf_free(&c);
+}
+
+ATF_TC_WITHOUT_HEAD(expired);
+ATF_TC_BODY(expired, tc)
+{
+	struct conf		 c;
+	struct spool_entry	 e;
+
+	mkconf(&c, 5 * MIN, 4 * HOUR, 5 * DAY);
+	mkentry(&e, T0);
+	e.age = 5 * DAY - 1;
+	ATF_CHECK(!runq_expired(&c, &e));
+	e.age = 5 * DAY;
+	ATF_CHECK(runq_expired(&c, &e));
+	e.age = 0;
+	ATF_CHECK(!runq_expired(&c, &e));
+	conf_free(&c);
+}
+
+ATF_TC_WITHOUT_HEAD(due);
+ATF_TC_BODY(due, tc)
+{
+	static const struct {
+		const char	*what;
+		time_t		 last, next, now;
+		int		 want;
+	} t[] = {
+		{ "never tried", 0, 0, T0, 1 },
+		{ "next attempt reached", T0, T0 + 5 * MIN, T0 + 5 * MIN, 1 },
+		{ "next attempt passed", T0, T0 + 5 * MIN, T0 + DAY, 1 },
+		{ "still backing off", T0, T0 + 5 * MIN, T0 + 4 * MIN, 0 },
+		{ "just tried", T0, T0 + 4 * HOUR, T0, 0 },
+		{ "clock back before the last attempt", T0, T0 + 5 * MIN,
+		    T0 - 1, 1 },
+		{ "clock back a year", T0, T0 + 5 * MIN, T0 - YEAR, 1 },
+		{ "next attempt absurdly far (hostile state)", T0,
+		    T0 + 10 * YEAR, T0 + 1, 1 },
+		{ "no last attempt, next far ahead", 0, T0 + DAY, T0, 1 },
+		{ "no last attempt, next soon", 0, T0 + MIN, T0, 0 },
+	};
+	struct conf		 c;
+	struct spool_entry	 e;
+	size_t			 i;
+
+	mkconf(&c, 5 * MIN, 4 * HOUR, 5 * DAY);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		mkentry(&e, T0 - HOUR);
+		e.last_attempt = t[i].last;
+		e.next_attempt = t[i].next;
+		if (runq_due(&c, &e, t[i].now) != t[i].want)
+			atf_tc_fail("%s: due %d, want %d", t[i].what,
+			    !t[i].want, t[i].want);
+	}
+	conf_free(&c);
+}
+
+ATF_TC_WITHOUT_HEAD(schedule);
+ATF_TC_BODY(schedule, tc)
+{
+	struct conf		 c;
+	struct spool_entry	 e;
+
+	mkconf(&c, 5 * MIN, 4 * HOUR, 5 * DAY);
+	mkentry(&e, T0);
+	runq_schedule(&c, &e, T0 + 10, T0 + 20);
+	ATF_CHECK_EQ(e.attempts, 1);
+	ATF_CHECK_EQ(e.last_attempt, T0 + 10);
+	ATF_CHECK_EQ(e.next_attempt, T0 + 20 + 5 * MIN);
+	runq_schedule(&c, &e, T0 + 400, T0 + 400);
+	ATF_CHECK_EQ(e.attempts, 2);
+	ATF_CHECK_EQ(e.next_attempt, T0 + 400 + 10 * MIN);
+	conf_free(&c);
+}
+
+/*
+ * Simulate a queue run every `period` seconds of real time on an entry
+ * that always fails temporarily; the wall clock is real time plus
+ * `jump` from `jump_at` on.  Returns the real time of expiry and the
+ * longest real gap between two attempts.
+ */
+static void
+simulate(const struct conf *c, time_t period, time_t jump_at, time_t jump,
+    time_t *expired_at, time_t *max_gap)
+{
+	struct spool_entry	 e, tmp;
+	time_t			 real, wall, last_real = 0;
+
+	mkentry(&e, T0);
+	*max_gap = 0;
+	*expired_at = -1;
+	for (real = 0; real < 60 * DAY; real += period) {
+		wall = T0 + real + (real >= jump_at ? jump : 0);
+		tmp = e;
+		runq_advance_age(c, &tmp, wall);
+		if (runq_expired(c, &tmp)) {
+			*expired_at = real;
+			return;
+		}
+		if (!runq_due(c, &tmp, wall))
+			continue;
+		e = tmp;
+		runq_schedule(c, &e, wall, wall);
+		if (real - last_real > *max_gap && last_real != 0)
+			*max_gap = real - last_real;
+		last_real = real;
+	}
+}
+
+ATF_TC_WITHOUT_HEAD(life_steady);
+ATF_TC_BODY(life_steady, tc)
+{
+	struct conf	 c;
+	time_t		 exp, gap;
+
+	mkconf(&c, 5 * MIN, 4 * HOUR, 5 * DAY);
+	simulate(&c, 5 * MIN, 0, 0, &exp, &gap);
+	ATF_CHECK(exp >= 5 * DAY);
+	ATF_CHECK(exp <= 5 * DAY + 5 * MIN);
+	ATF_CHECK(gap <= 4 * HOUR + 5 * MIN);
+	conf_free(&c);
+}
+
+ATF_TC_WITHOUT_HEAD(life_clock_forward);
+ATF_TC_BODY(life_clock_forward, tc)
+{
+	struct conf	 c;
+	time_t		 exp, gap, at;
+
+	mkconf(&c, 5 * MIN, 4 * HOUR, 5 * DAY);
+	/* A jump of a year, early or late in the entry's life. */
+	for (at = 10 * MIN; at < 5 * DAY; at += 17 * HOUR) {
+		simulate(&c, 5 * MIN, at, YEAR, &exp, &gap);
+		if (exp < 5 * DAY - 4 * HOUR - RUNQ_AGE_SLACK)
+			atf_tc_fail("jump at %lld: expired after %lld s",
+			    (long long)at, (long long)exp);
+		ATF_CHECK(gap <= 4 * HOUR + 5 * MIN);
+	}
+	conf_free(&c);
+}
+
+ATF_TC_WITHOUT_HEAD(life_clock_back);
+ATF_TC_BODY(life_clock_back, tc)
+{
+	struct conf	 c;
+	time_t		 exp, gap, at;
+
+	mkconf(&c, 5 * MIN, 4 * HOUR, 5 * DAY);
+	/* A year back: never stalled longer than max_retry, still expires. */
+	for (at = 10 * MIN; at < 5 * DAY; at += 17 * HOUR) {
+		simulate(&c, 5 * MIN, at, -YEAR, &exp, &gap);
+		if (exp < 5 * DAY || exp > 6 * DAY)
+			atf_tc_fail("jump at %lld: expired after %lld s",
+			    (long long)at, (long long)exp);
+		if (gap > 4 * HOUR + 5 * MIN)
+			atf_tc_fail("jump at %lld: stalled %lld s",
+			    (long long)at, (long long)gap);
+	}
+	conf_free(&c);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, backoff_table);
+	ATF_TP_ADD_TC(tp, age_steps);
+	ATF_TP_ADD_TC(tp, expired);
+	ATF_TP_ADD_TC(tp, due);
+	ATF_TP_ADD_TC(tp, schedule);
+	ATF_TP_ADD_TC(tp, life_steady);
+	ATF_TP_ADD_TC(tp, life_clock_forward);
+	ATF_TP_ADD_TC(tp, life_clock_back);
+	return (atf_no_error());
+}
