@@ -174,6 +174,7 @@ static int	bs_mail_params(struct bs *, const struct bs_cmd *, int *,
 		    char **, char **);
 static void	bs_rcpt(struct bs *, const struct bs_cmd *);
 static int	bs_rcpt_check(struct bs *, const char *);
+static int	bs_begin(void *, const struct addr_list *, char **);
 static void	bs_data(struct bs *);
 static int	bs_data_read(struct bs *, struct bs_feed *);
 static void	bs_data_end(struct bs *, struct bs_feed *);
@@ -680,7 +681,26 @@ bs_rcpt_check(struct bs *bs, const char *a)
 	return (rv);
 }
 
-/* DATA: open the spool entry, read the message, commit it. */
+/*
+ * The message bs_data_end() is finishing: msg_finish() sets its 8-bit
+ * flags before it calls bs_begin(), and the spool entry's frame, which
+ * records BODY=8BITMIME (RFC 6152), is written only then, so 8-bit
+ * text gets it even when the client's MAIL FROM did not ask.
+ */
+static const struct msg	*bs_msg;
+
+static int
+bs_begin(void *arg, const struct addr_list *rcpts, char **cause)
+{
+	struct deliver	*d = arg;
+
+	(void)rcpts;	/* resolved at DATA, before the 354 */
+	if (bs_msg != NULL && (bs_msg->body_8bit || bs_msg->header_8bit))
+		d->meta.body_8bit = 1;
+	return (deliver_open(d, cause));
+}
+
+/* DATA: check the recipients, read the message, spool and commit it. */
 static void
 bs_data(struct bs *bs)
 {
@@ -709,13 +729,6 @@ bs_data(struct bs *bs)
 		bs_reset(bs);
 		return;
 	}
-	if (deliver_open(&bs->d, &cause) == -1) {
-		bs_refuse(bs, 451, EX_TEMPFAIL, "4.3.0",
-		    "Error: queue file write error", cause);
-		free(cause);
-		bs_reset(bs);
-		return;
-	}
 
 	memset(&pol, 0, sizeof(pol));
 	pol.ignore_dots = 1;
@@ -729,7 +742,7 @@ bs_data(struct bs *bs)
 	pol.fullname = bs->opts->fullname;
 	pol.rcpts = &bs->rcpts;
 	deliver_sink(&bs->d, &sink);
-	sink.begin = NULL;
+	sink.begin = bs_begin;
 
 	memset(&f, 0, sizeof(f));
 	f.r = msg_reader_new(&pol, &sink);
@@ -791,10 +804,12 @@ bs_data_end(struct bs *bs, struct bs_feed *f)
 	char		*cause = NULL;
 	int		 r;
 
+	bs_msg = &m;
 	if (f->err == 0)
 		f->err = msg_finish(f->r, &m, &f->cause);
 	else
 		memset(&m, 0, sizeof(m));
+	bs_msg = NULL;
 	if (f->err != 0) {
 		deliver_abort(&bs->d);
 		if (bs->conf->max_size > 0 && f->bytes > bs->conf->max_size)

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -33,6 +34,7 @@
 
 static void	main_die(int, const char *, ...)
 		    __attribute__((format(printf, 2, 3), noreturn));
+static int	main_helpers_setid(void);
 static const char *main_conf_path(const char *);
 static void	main_load_conf(struct conf *, const char *);
 static int	main_long_option(int, char **);
@@ -60,10 +62,22 @@ main_die(int status, const char *fmt, ...)
 	exit(status);
 }
 
+/* Whether the helpers are installed set-id (a privileged install). */
+static int
+main_helpers_setid(void)
+{
+	struct stat	 st;
+
+	if (stat(submit_helper_path("mailferry-send"), &st) == -1)
+		return (0);
+	return ((st.st_mode & (S_ISUID | S_ISGID)) != 0);
+}
+
 /*
  * -C names another configuration only for root, or when the file and
  * its directories are root's alone (so nobody else could have written
- * what the setgid helpers will trust).
+ * what the setgid helpers will trust).  Without set-id helpers (a
+ * single-user install) the caller's own files are fine too.
  */
 static const char *
 main_conf_path(const char *arg)
@@ -72,6 +86,8 @@ main_conf_path(const char *arg)
 
 	if (arg == NULL)
 		return (NULL);
+	if (getuid() != 0 && main_helpers_setid())
+		privsep_set_strict();
 	if (getuid() != 0 && privsep_path_trusted(arg, &cause) == -1)
 		main_die(EX_NOPERM, "-C %s: %s", arg, cause);
 	return (arg);

@@ -10,7 +10,8 @@
  * privsep_path_trusted() decides whether a file named by an
  * unprivileged caller may be read with the helper's privilege: the
  * file and every directory above it must belong to root (or, when the
- * program holds no privilege, to the real user) and be writable by
+ * program holds no privilege and is not strict, to the real user) and
+ * be writable by
  * nobody else, except sticky directories.  Symbolic links anywhere in
  * the path are refused, so that what was checked is what gets opened:
  * with only trusted, non-symlink directories above it, nobody else can
@@ -45,6 +46,7 @@ static int	privsep_check(const char *, int, char **);
 static int	privsep_canonical(const char *);
 
 static char	*privsep_env[] = { "PATH=/usr/bin:/bin", NULL };
+static int	 privsep_strict;
 
 static void
 privsep_fds(void)
@@ -116,10 +118,23 @@ privsep_may_create(void)
 	return (!privsep_privileged() || getuid() == 0);
 }
 
+/*
+ * Trust only root's files even in an unprivileged program.  The front
+ * end calls this when its helpers are set-id: a configuration it reads
+ * for them must be one they would accept too.
+ */
+void
+privsep_set_strict(void)
+{
+	privsep_strict = 1;
+}
+
 static int
 privsep_owner_ok(uid_t uid)
 {
-	return (uid == 0 || (!privsep_privileged() && uid == getuid()));
+	if (uid == 0)
+		return (1);
+	return (!privsep_strict && !privsep_privileged() && uid == getuid());
 }
 
 static int

@@ -8,6 +8,7 @@
 void	 privsep_sanitise(void);
 int	 privsep_privileged(void);
 int	 privsep_may_create(void);
+void	 privsep_set_strict(void);
 int	 privsep_path_trusted(const char *, char **);
 int	 privsep_open_trusted(const char *, char **);
 

@@ -123,6 +123,41 @@ two_check()
 	    atf_fail "a line does not end in CRLF"
 }
 
+atf_test_case eight_bit_body cleanup
+eight_bit_body_head()
+{
+	atf_set descr "8-bit text without BODY= is relayed with BODY=8BITMIME"
+}
+eight_bit_body_body()
+{
+	MF_DELIVERY=queue mf_conf
+	bs_setup
+	bs_chat <<'END'
+>EHLO client.example\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA
+<4
+=Subject: caf\xc3\xa9\r\n\r\nna\xc3\xafve\r\n.\r\n
+<1
+>MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA
+<3
+=Subject: plain\r\n\r\nascii\r\n.\r\n
+<1
+>QUIT
+<1
+END
+	bs_check_exit 0
+	bs_check_queued 2
+	mf_smarthost_start
+	mf_conf
+	bs_flush_queue
+	cat rec/session.1/msg.*.env >envs
+	atf_check -o match:'^mail 250 FROM:<alice@example.org> BODY=8BITMIME$' \
+	    cat envs
+	atf_check -o match:'^mail 250 FROM:<alice@example.org>$' cat envs
+	grep -l 'BODY=8BITMIME' rec/session.1/msg.*.env | sed 's/env$/data/' >f8
+	atf_check -o match:'na.*ve' cat "$(cat f8)"
+}
+eight_bit_body_cleanup() { mf_smarthost_stop; }
+
 atf_test_case stepwise cleanup
 stepwise_head()
 {
@@ -413,6 +448,7 @@ atf_init_test_cases()
 {
 	atf_add_test_case stepwise
 	atf_add_test_case pipelined
+	atf_add_test_case eight_bit_body
 	atf_add_test_case helo_form
 	atf_add_test_case refused_then_accepted
 	atf_add_test_case refused_only

@@ -297,9 +297,6 @@ foreign_config_front_body()
 {
 	ps_setup
 	evil_conf
-	atf_expect_fail "the unprivileged front end trusts files owned by \
-the caller (privsep_owner_ok): it loads the user's -C for -bv and \
-submissions; see the privsep report"
 	expect_77 "$SENDMAIL" -C "$E/evil.conf" -bv bob@example.net
 	expect_77 "$SENDMAIL" -C "$E/evil.conf" -t -i
 	[ -z "$(spool_ids)" ] || atf_fail "queued anyway: $(spool_ids | tr "\n" " ")"
