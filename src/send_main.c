@@ -57,6 +57,8 @@ static int	send_quit;
 static void	send_usage(void) __attribute__((noreturn));
 static int	send_load_conf(struct conf *, const char *);
 static int	send_periodic(const struct conf *, time_t);
+static int	send_mode(const struct conf *, int, const char *, time_t);
+static int	send_queue(const struct conf *, const struct runq_opts *);
 static int	send_check(const struct conf *);
 
 static void
@@ -177,14 +179,66 @@ send_check(const struct conf *conf)
 	return (EX_OK);
 }
 
+/* The modes other than a queue run: -d, -p, -D, -c and -t. */
+static int
+send_mode(const struct conf *conf, int mode, const char *del_id,
+    time_t interval)
+{
+	char	*cause = NULL;
+	int	 r;
+
+	switch (mode) {
+	case 'd':
+		conf_dump(conf, stdout);
+		return (EX_OK);
+	case 'p':
+		return (mailq_list(conf, stdout) == -1 ? EX_IOERR : EX_OK);
+	case 'D':
+		if ((r = mailq_delete(conf, del_id, getuid(), &cause)) != 0) {
+			fprintf(stderr, "mailferry: %s\n", cause != NULL ?
+			    cause : "cannot delete");
+			free(cause);
+			return (r == -2 ? EX_NOPERM : EX_NOINPUT);
+		}
+		return (EX_OK);
+	case 'c':
+		return (send_check(conf));
+	default:
+		return (send_periodic(conf, interval));
+	}
+}
+
+/* A queue run (-q, -I id [-F]): its exit status as the options ask. */
+static int
+send_queue(const struct conf *conf, const struct runq_opts *ro)
+{
+	struct runq_result	 res;
+	char			*cause = NULL;
+	int			 r;
+
+	if (conf_check_relay(conf, &cause) == -1) {
+		fprintf(stderr, "mailferry: %s\n", cause);
+		free(cause);
+		return (EX_CONFIG);
+	}
+	runq_run(conf, ro, &res);
+	r = ro->show ? res.status : EX_OK;
+	if (ro->report && res.status == EX_TEMPFAIL)
+		fprintf(stderr, "mailferry: queued: %s\n", res.reason != NULL ?
+		    res.reason : "temporary failure");
+	else if (ro->report && res.status != EX_OK)
+		fprintf(stderr, "mailferry: refused: %s\n",
+		    res.reason != NULL ? res.reason : "permanent failure");
+	free(res.reason);
+	return (ro->report ? res.status : r);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct conf		 conf;
 	struct runq_opts	 ro;
-	struct runq_result	 res;
 	const char		*conf_path = NULL, *errstr, *del_id = NULL;
-	char			*cause = NULL;
 	long long		 interval = 0;
 	int			 ch, verbose = 0, mode = 'q', qflag = 0, r;
 
@@ -236,38 +290,10 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	log_init("mailferry", verbose);
 	send_load_conf(&conf, conf_path);
-
-	switch (mode) {
-	case 'd':
-		conf_dump(&conf, stdout);
-		return (EX_OK);
-	case 'p':
-		return (mailq_list(&conf, stdout) == -1 ? EX_IOERR : EX_OK);
-	case 'D':
-		if ((r = mailq_delete(&conf, del_id, getuid(), &cause)) != 0) {
-			fprintf(stderr, "mailferry: %s\n", cause != NULL ?
-			    cause : "cannot delete");
-			return (r == -2 ? EX_NOPERM : EX_NOINPUT);
-		}
-		return (EX_OK);
-	case 'c':
-		return (send_check(&conf));
-	case 't':
-		return (send_periodic(&conf, (time_t)interval));
-	}
-	if (conf_check_relay(&conf, &cause) == -1) {
-		fprintf(stderr, "mailferry: %s\n", cause);
-		return (EX_CONFIG);
-	}
-	runq_run(&conf, &ro, &res);
-	r = ro.show ? res.status : EX_OK;
-	if (ro.report && res.status == EX_TEMPFAIL)
-		fprintf(stderr, "mailferry: queued: %s\n", res.reason != NULL ?
-		    res.reason : "temporary failure");
-	else if (ro.report && res.status != EX_OK)
-		fprintf(stderr, "mailferry: refused: %s\n",
-		    res.reason != NULL ? res.reason : "permanent failure");
-	free(res.reason);
+	if (mode == 'q')
+		r = send_queue(&conf, &ro);
+	else
+		r = send_mode(&conf, mode, del_id, (time_t)interval);
 	conf_free(&conf);
-	return (ro.report ? res.status : r);
+	return (r);
 }
