@@ -62,12 +62,13 @@ load_conf(struct conf *c, const char *extra, const char *dir)
 static char *
 mkspool(void)
 {
-	char	 tmpl[] = "spool.XXXXXX", cwd[PATH_MAX], *dir, *cause;
+	char	 tmpl[] = "spool.XXXXXX", cwd[PATH_MAX], *dir, *cause = NULL;
 
 	ATF_REQUIRE(mkdtemp(tmpl) != NULL);
 	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
 	xasprintf(&dir, "%s/%s", cwd, tmpl);
 	ATF_REQUIRE(spool_mkdirs(dir, &cause) == 0);
+	free(cause);
 	return (dir);
 }
 
@@ -95,6 +96,7 @@ mkentry(const char *dir, const char *sender, int bounce,
 	spool_meta_free(&m);
 	ATF_REQUIRE_EQ(spool_open(dir, id, LOCK_EX | LOCK_NB, e, &cause),
 	    SPOOL_OK);
+	free(cause);
 }
 
 /* Give the three recipients their states and replies. */
@@ -196,6 +198,15 @@ parts(char *text, char **part, size_t max)
 	return (n);
 }
 
+static void
+free_parts(char **part, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		free(part[i]);
+}
+
 ATF_TC_WITHOUT_HEAD(report_failed);
 ATF_TC_BODY(report_failed, tc)
 {
@@ -252,8 +263,12 @@ ATF_TC_BODY(report_failed, tc)
 	    != NULL);
 	ATF_CHECK(strstr(p[2], "SECRET BODY") == NULL);
 	ATF_CHECK(strstr(t, "SECRET BODY") == NULL);
+	free_parts(p, n);
+	free(h);
+	free(t);
 	spool_close(&e);
 	conf_free(&c);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(report_selected);
@@ -276,6 +291,7 @@ ATF_TC_BODY(report_selected, tc)
 	ATF_CHECK(has_line(p[1], "Diagnostic-Code: smtp; 451 4.3.0 try later"));
 	ATF_CHECK(strstr(p[1], "failed@example.com") == NULL);
 	ATF_CHECK(strstr(p[0], "too long") != NULL);
+	free_parts(p, 3);
 	free(t);
 	/* A delay warning: the pending recipients, Action: delayed. */
 	t = render(&c, &e, DSN_DELAYED, NULL);
@@ -285,8 +301,11 @@ ATF_TC_BODY(report_selected, tc)
 	ATF_CHECK(has_line(p[1], "Action: delayed"));
 	ATF_CHECK(has_line(p[1], "Status: 4.3.0"));
 	ATF_CHECK(strstr(p[1], "failed@example.com") == NULL);
+	free_parts(p, 3);
+	free(t);
 	spool_close(&e);
 	conf_free(&c);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(status_codes);
@@ -440,6 +459,8 @@ ATF_TC_BODY(queue_null_sender, tc)
 	ATF_REQUIRE_EQ(dsn_queue(&c, &e, DSN_FAILED, NULL, &cause), 0);
 	ATF_REQUIRE_EQ(other_ids(dir, e.id, id), 1);
 	ATF_REQUIRE_EQ(spool_open(dir, id, 0, &d, &cause), SPOOL_OK);
+	free(cause);
+	cause = NULL;
 	ATF_CHECK_STREQ(d.meta.sender, "");
 	ATF_CHECK_EQ(d.meta.is_bounce, 1);
 	ATF_REQUIRE(TAILQ_FIRST(&d.meta.rcpts) != NULL);
@@ -466,6 +487,7 @@ ATF_TC_BODY(queue_null_sender, tc)
 	spool_close(&d);
 	spool_close(&e);
 	conf_free(&c);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(queue_notify_never);
@@ -485,6 +507,7 @@ ATF_TC_BODY(queue_notify_never, tc)
 	ATF_CHECK_EQ(other_ids(dir, e.id, id), 0);
 	spool_close(&e);
 	conf_free(&c);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(headers_bounded);
@@ -511,6 +534,7 @@ ATF_TC_BODY(headers_bounded, tc)
 	fclose(f);
 	spool_meta_free(&m);
 	ATF_REQUIRE_EQ(spool_open(dir, id, 0, &e, &cause), SPOOL_OK);
+	free(cause);
 	TAILQ_FIRST(&e.meta.rcpts)->state = SPOOL_RCPT_FAILED;
 	t = render(&c, &e, DSN_FAILED, NULL);
 	ATF_REQUIRE_EQ(parts(t, p, 8), 3);
@@ -518,8 +542,11 @@ ATF_TC_BODY(headers_bounded, tc)
 	ATF_CHECK(strlen(p[2]) > DSN_HEADERS_MAX / 2);
 	ATF_CHECK(strstr(p[2], "X-Filler-0: ") != NULL);
 	ATF_CHECK(strstr(p[2], "X-Filler-3999: ") == NULL);
+	free_parts(p, 3);
+	free(t);
 	spool_close(&e);
 	conf_free(&c);
+	free(dir);
 }
 
 ATF_TP_ADD_TCS(tp)

@@ -46,13 +46,27 @@ static const char good_entry[] =
 static char *
 mkspool(void)
 {
-	char	 tmpl[] = "spool.XXXXXX", cwd[PATH_MAX], *dir, *cause;
+	char	 tmpl[] = "spool.XXXXXX", cwd[PATH_MAX], *dir, *cause = NULL;
 
 	ATF_REQUIRE(mkdtemp(tmpl) != NULL);
 	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
 	xasprintf(&dir, "%s/%s", cwd, tmpl);
 	ATF_REQUIRE(spool_mkdirs(dir, &cause) == 0);
+	free(cause);
 	return (dir);
+}
+
+/* spool_open() without keeping the cause; returns its code. */
+static int
+open_entry(const char *dir, const char *id, int lockflags,
+    struct spool_entry *e)
+{
+	char	*cause = NULL;
+	int	 rv;
+
+	rv = spool_open(dir, id, lockflags, e, &cause);
+	free(cause);
+	return (rv);
 }
 
 static int
@@ -124,7 +138,7 @@ static char *
 build_frame(const struct spool_meta *m, const char *msg, size_t len,
     size_t *outlen)
 {
-	char	 tmpl[] = "build.XXXXXX", *cause, *buf;
+	char	 tmpl[] = "build.XXXXXX", *cause = NULL, *buf;
 	off_t	 size;
 	int	 fd;
 
@@ -133,6 +147,7 @@ build_frame(const struct spool_meta *m, const char *msg, size_t len,
 	ATF_REQUIRE(spool_frame_header(fd, m, &cause) == 0);
 	ATF_REQUIRE(spool_frame_chunk(fd, msg, len, &cause) == 0);
 	ATF_REQUIRE(spool_frame_end(fd, &cause) == 0);
+	free(cause);
 	size = lseek(fd, 0, SEEK_END);
 	buf = xmalloc(size + 1);
 	ATF_REQUIRE(pread(fd, buf, size, 0) == size);
@@ -218,7 +233,7 @@ ATF_TC_BODY(frame_roundtrip, tc)
 	struct spool_meta	 m;
 	struct spool_entry	 e;
 	enum spool_error	 err;
-	char			*dir, *frame, *msg, id[SPOOL_ID_LEN + 1], *cause;
+	char			*dir, *frame, *msg, id[SPOOL_ID_LEN + 1];
 	size_t			 i, len, flen;
 	time_t			 now = time(NULL);
 
@@ -234,7 +249,7 @@ ATF_TC_BODY(frame_roundtrip, tc)
 	ATF_CHECK(spool_id_valid(id));
 	ATF_CHECK_EQ(count_dir(dir, "tmp"), 0);
 	ATF_CHECK_EQ(count_dir(dir, "msg"), 1);
-	ATF_REQUIRE_EQ(spool_open(dir, id, LOCK_EX | LOCK_NB, &e, &cause),
+	ATF_REQUIRE_EQ(open_entry(dir, id, LOCK_EX | LOCK_NB, &e),
 	    SPOOL_OK);
 	ATF_CHECK_STREQ(e.id, id);
 	ATF_CHECK_EQ(e.uid, 1234);
@@ -253,6 +268,7 @@ ATF_TC_BODY(frame_roundtrip, tc)
 	spool_meta_free(&m);
 	free(frame);
 	free(msg);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(null_sender_bounce);
@@ -261,7 +277,7 @@ ATF_TC_BODY(null_sender_bounce, tc)
 	struct spool_meta	 m;
 	struct spool_entry	 e;
 	enum spool_error	 err;
-	char			*dir, *frame, id[SPOOL_ID_LEN + 1], *cause;
+	char			*dir, *frame, id[SPOOL_ID_LEN + 1];
 	size_t			 flen;
 
 	dir = mkspool();
@@ -272,12 +288,13 @@ ATF_TC_BODY(null_sender_bounce, tc)
 	frame = build_frame(&m, "", 0, &flen);
 	ATF_CHECK(strncmp(frame, "sender\n", 7) == 0);
 	ATF_REQUIRE(commit_buf(dir, frame, flen, 10, id, &err) == 0);
-	ATF_REQUIRE_EQ(spool_open(dir, id, 0, &e, &cause), SPOOL_OK);
+	ATF_REQUIRE_EQ(open_entry(dir, id, 0, &e), SPOOL_OK);
 	compare_meta(&m, &e.meta);
 	ATF_CHECK_EQ(e.msg_size, 0);
 	spool_close(&e);
 	spool_meta_free(&m);
 	free(frame);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(trailing_ignored);
@@ -287,13 +304,14 @@ ATF_TC_BODY(trailing_ignored, tc)
 	    "smtputf8 0\nbounce 0\n\n5\nhello0\n0\ngarbage after the end";
 	struct spool_entry	 e;
 	enum spool_error	 err;
-	char			*dir, id[SPOOL_ID_LEN + 1], *cause;
+	char			*dir, id[SPOOL_ID_LEN + 1];
 
 	dir = mkspool();
 	ATF_REQUIRE(commit_buf(dir, f, sizeof(f) - 1, 100, id, &err) == 0);
-	ATF_REQUIRE_EQ(spool_open(dir, id, 0, &e, &cause), SPOOL_OK);
+	ATF_REQUIRE_EQ(open_entry(dir, id, 0, &e), SPOOL_OK);
 	check_message(&e, "hello", 5);
 	spool_close(&e);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(truncated_never_committed);
@@ -320,6 +338,7 @@ ATF_TC_BODY(truncated_never_committed, tc)
 	ATF_CHECK_EQ(count_dir(dir, "msg"), 1);
 	spool_meta_free(&m);
 	free(frame);
+	free(dir);
 }
 
 #define F(s, e)	{ s, sizeof(s) - 1, e }
@@ -418,6 +437,7 @@ ATF_TC_BODY(bad_frames, tc)
 	}
 	ATF_CHECK_EQ(count_dir(dir, "tmp"), 0);
 	ATF_CHECK_EQ(count_dir(dir, "msg"), 0);
+	free(dir);
 }
 
 #define ADD(...) do {							\
@@ -474,6 +494,7 @@ ATF_TC_BODY(frame_limits, tc)
 	ATF_CHECK_EQ(count_dir(dir, "tmp"), 0);
 	ATF_CHECK_EQ(count_dir(dir, "msg"), 2);
 	free(f);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(meta_validate);
@@ -501,7 +522,7 @@ ATF_TC_BODY(meta_validate, tc)
 		{ "a@b.c", NULL, 0, 0, NULL, 0 }
 	};
 	struct spool_meta	 m;
-	char			*cause;
+	char			*cause = NULL;
 	size_t			 i;
 	int			 fd;
 
@@ -518,8 +539,12 @@ ATF_TC_BODY(meta_validate, tc)
 			m.dsn_notify = xstrdup(t[i].notify);
 		if ((spool_meta_validate(&m, &cause) == 0) != t[i].ok)
 			atf_tc_fail("meta %zu: wrong verdict", i);
+		free(cause);
+		cause = NULL;
 		if ((spool_frame_header(fd, &m, &cause) == 0) != t[i].ok)
 			atf_tc_fail("meta %zu: frame writer disagrees", i);
+		free(cause);
+		cause = NULL;
 		spool_meta_free(&m);
 	}
 	close(fd);
@@ -566,12 +591,12 @@ ATF_TC_BODY(hostile_entries, tc)
 		{ "smtputf8 0\n", "smtputf8 0\nnotify x\n" }
 	};
 	struct spool_entry	 e;
-	char			*dir, *s, *cause;
+	char			*dir, *s;
 	size_t			 i;
 
 	dir = mkspool();
 	put_file(dir, "msg", GOOD_ID, good_entry, strlen(good_entry));
-	ATF_REQUIRE_EQ(spool_open(dir, GOOD_ID, 0, &e, &cause), SPOOL_OK);
+	ATF_REQUIRE_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_OK);
 	check_message(&e, "Subject: x\r\n\r\nhello\r\n", 21);
 	ATF_CHECK_EQ(e.created, 1700000000);
 	ATF_CHECK_EQ(e.uid, 1000);
@@ -579,7 +604,7 @@ ATF_TC_BODY(hostile_entries, tc)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		s = replace(good_entry, t[i].from, t[i].to);
 		put_file(dir, "msg", GOOD_ID, s, strlen(s));
-		if (spool_open(dir, GOOD_ID, LOCK_EX | LOCK_NB, &e, &cause) !=
+		if (open_entry(dir, GOOD_ID, LOCK_EX | LOCK_NB, &e) !=
 		    SPOOL_CORRUPT)
 			atf_tc_fail("hostile entry %zu accepted", i);
 		free(s);
@@ -588,27 +613,28 @@ ATF_TC_BODY(hostile_entries, tc)
 	s = xstrdup(good_entry);
 	s[30] = '\0';
 	put_file(dir, "msg", GOOD_ID, s, strlen(good_entry));
-	ATF_CHECK_EQ(spool_open(dir, GOOD_ID, 0, &e, &cause), SPOOL_CORRUPT);
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_CORRUPT);
 	free(s);
 	/* No empty line within SPOOL_HEADER_MAX. */
 	s = xmalloc(SPOOL_HEADER_MAX + 100);
 	memcpy(s, good_entry, 100);
 	memset(s + 100, 'x', SPOOL_HEADER_MAX);
 	put_file(dir, "msg", GOOD_ID, s, SPOOL_HEADER_MAX + 100);
-	ATF_CHECK_EQ(spool_open(dir, GOOD_ID, 0, &e, &cause), SPOOL_CORRUPT);
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_CORRUPT);
 	free(s);
 	put_file(dir, "msg", GOOD_ID, "", 0);
-	ATF_CHECK_EQ(spool_open(dir, GOOD_ID, 0, &e, &cause), SPOOL_CORRUPT);
-	ATF_CHECK_EQ(spool_open(dir, "0123456789ABCDEG", 0, &e, &cause),
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_CORRUPT);
+	ATF_CHECK_EQ(open_entry(dir, "0123456789ABCDEG", 0, &e),
 	    SPOOL_GONE);
-	ATF_CHECK_EQ(spool_open(dir, "../msg/01234567", 0, &e, &cause), -1);
+	ATF_CHECK_EQ(open_entry(dir, "../msg/01234567", 0, &e), -1);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(hostile_files);
 ATF_TC_BODY(hostile_files, tc)
 {
 	struct spool_entry	 e;
-	char			*dir, *path, *other, *cause;
+	char			*dir, *path, *other;
 
 	dir = mkspool();
 	xasprintf(&path, "%s/msg/%s", dir, GOOD_ID);
@@ -616,26 +642,29 @@ ATF_TC_BODY(hostile_files, tc)
 	put_file(dir, "tmp", "other", good_entry, strlen(good_entry));
 
 	ATF_REQUIRE(symlink(other, path) == 0);
-	ATF_CHECK_EQ(spool_open(dir, GOOD_ID, 0, &e, &cause), SPOOL_CORRUPT);
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_CORRUPT);
 	ATF_REQUIRE(unlink(path) == 0);
 
 	ATF_REQUIRE(link(other, path) == 0);
-	ATF_CHECK_EQ(spool_open(dir, GOOD_ID, 0, &e, &cause), SPOOL_CORRUPT);
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_CORRUPT);
 	ATF_REQUIRE(unlink(other) == 0);
-	ATF_CHECK_EQ(spool_open(dir, GOOD_ID, 0, &e, &cause), SPOOL_OK);
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_OK);
 	spool_close(&e);
 	ATF_REQUIRE(chmod(path, 0646) == 0);
-	ATF_CHECK_EQ(spool_open(dir, GOOD_ID, 0, &e, &cause), SPOOL_CORRUPT);
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_CORRUPT);
 	ATF_REQUIRE(unlink(path) == 0);
 
 	ATF_REQUIRE(mkfifo(path, 0640) == 0);
-	ATF_CHECK_EQ(spool_open(dir, GOOD_ID, LOCK_EX | LOCK_NB, &e, &cause),
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, LOCK_EX | LOCK_NB, &e),
 	    SPOOL_CORRUPT);
 	ATF_REQUIRE(unlink(path) == 0);
 
 	ATF_REQUIRE(mkdir(path, 0750) == 0);
-	ATF_CHECK_EQ(spool_open(dir, GOOD_ID, 0, &e, &cause), SPOOL_CORRUPT);
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_CORRUPT);
 	ATF_REQUIRE(rmdir(path) == 0);
+	free(other);
+	free(path);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(hostile_state);
@@ -677,23 +706,25 @@ ATF_TC_BODY(hostile_state, tc)
 		    "last_attempt 05\nnext_attempt 6\nwarned 0\n"
 	};
 	struct spool_entry	 e;
-	char			*dir, *path, *cause;
+	char			*dir, *path;
 	size_t			 i;
 
 	dir = mkspool();
 	put_file(dir, "msg", GOOD_ID, good_entry, strlen(good_entry));
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		put_file(dir, "state", GOOD_ID, t[i], strlen(t[i]));
-		if (spool_open(dir, GOOD_ID, 0, &e, &cause) != SPOOL_CORRUPT)
+		if (open_entry(dir, GOOD_ID, 0, &e) != SPOOL_CORRUPT)
 			atf_tc_fail("hostile state %zu accepted", i);
 	}
 	xasprintf(&path, "%s/state/%s", dir, GOOD_ID);
 	ATF_REQUIRE(unlink(path) == 0);
 	ATF_REQUIRE(symlink("/etc/passwd", path) == 0);
-	ATF_CHECK_EQ(spool_open(dir, GOOD_ID, 0, &e, &cause), SPOOL_CORRUPT);
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_CORRUPT);
 	ATF_REQUIRE(unlink(path) == 0);
-	ATF_CHECK_EQ(spool_open(dir, GOOD_ID, 0, &e, &cause), SPOOL_OK);
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_OK);
 	spool_close(&e);
+	free(path);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(state_roundtrip);
@@ -701,12 +732,12 @@ ATF_TC_BODY(state_roundtrip, tc)
 {
 	struct spool_entry	 e;
 	struct spool_rcpt	*r;
-	char			*dir, *cause, big[2000];
+	char			*dir, *cause = NULL, big[2000];
 
 	dir = mkspool();
 	put_file(dir, "msg", GOOD_ID, good_entry, strlen(good_entry));
-	ATF_REQUIRE_EQ(spool_open(dir, GOOD_ID, LOCK_EX | LOCK_NB, &e,
-	    &cause), SPOOL_OK);
+	ATF_REQUIRE_EQ(open_entry(dir, GOOD_ID, LOCK_EX | LOCK_NB, &e),
+	    SPOOL_OK);
 	e.attempts = 3;
 	e.last_attempt = 1700000100;
 	e.next_attempt = 1700000700;
@@ -721,11 +752,13 @@ ATF_TC_BODY(state_roundtrip, tc)
 	big[sizeof(big) - 1] = '\0';
 	r->reply = xstrdup(big);
 	ATF_REQUIRE(spool_state_write(dir, &e, &cause) == 0);
+	free(cause);
+	cause = NULL;
 	spool_close(&e);
 	ATF_CHECK_EQ(count_dir(dir, "tmp"), 0);
 
-	ATF_REQUIRE_EQ(spool_open(dir, GOOD_ID, LOCK_EX | LOCK_NB, &e,
-	    &cause), SPOOL_OK);
+	ATF_REQUIRE_EQ(open_entry(dir, GOOD_ID, LOCK_EX | LOCK_NB, &e),
+	    SPOOL_OK);
 	ATF_CHECK_EQ(e.attempts, 3);
 	ATF_CHECK_EQ(e.last_attempt, 1700000100);
 	ATF_CHECK_EQ(e.next_attempt, 1700000700);
@@ -742,40 +775,44 @@ ATF_TC_BODY(state_roundtrip, tc)
 	/* Rewriting keeps it readable. */
 	e.attempts = 4;
 	ATF_REQUIRE(spool_state_write(dir, &e, &cause) == 0);
+	free(cause);
 	spool_close(&e);
-	ATF_REQUIRE_EQ(spool_open(dir, GOOD_ID, 0, &e, &cause), SPOOL_OK);
+	ATF_REQUIRE_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_OK);
 	ATF_CHECK_EQ(e.attempts, 4);
 	spool_close(&e);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(lock);
 ATF_TC_BODY(lock, tc)
 {
 	struct spool_entry	 a, b;
-	char			*dir, *cause;
+	char			*dir, *cause = NULL;
 
 	dir = mkspool();
 	put_file(dir, "msg", GOOD_ID, good_entry, strlen(good_entry));
-	ATF_REQUIRE_EQ(spool_open(dir, GOOD_ID, LOCK_EX | LOCK_NB, &a,
-	    &cause), SPOOL_OK);
-	ATF_CHECK_EQ(spool_open(dir, GOOD_ID, LOCK_EX | LOCK_NB, &b, &cause),
+	ATF_REQUIRE_EQ(open_entry(dir, GOOD_ID, LOCK_EX | LOCK_NB, &a),
+	    SPOOL_OK);
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, LOCK_EX | LOCK_NB, &b),
 	    SPOOL_LOCKED);
 	ATF_CHECK_EQ(b.fd, -1);
 	/* mailq reads without the lock. */
-	ATF_CHECK_EQ(spool_open(dir, GOOD_ID, 0, &b, &cause), SPOOL_OK);
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, 0, &b), SPOOL_OK);
 	spool_close(&b);
 	/* Removed under the lock: the waiting opener sees it gone. */
 	ATF_REQUIRE(spool_remove(dir, &a, &cause) == 0);
+	free(cause);
 	spool_close(&a);
-	ATF_CHECK_EQ(spool_open(dir, GOOD_ID, LOCK_EX | LOCK_NB, &b, &cause),
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, LOCK_EX | LOCK_NB, &b),
 	    SPOOL_GONE);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(gone_after_lock);
 ATF_TC_BODY(gone_after_lock, tc)
 {
 	struct spool_entry	 e;
-	char			*dir, *path, *cause, c;
+	char			*dir, *path, c;
 	int			 fd, p[2], status;
 	pid_t			 pid;
 
@@ -793,10 +830,12 @@ ATF_TC_BODY(gone_after_lock, tc)
 	}
 	ATF_REQUIRE(pid != -1);
 	ATF_REQUIRE(read(p[0], &c, 1) == 1);
-	ATF_CHECK_EQ(spool_open(dir, GOOD_ID, LOCK_EX, &e, &cause),
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, LOCK_EX, &e),
 	    SPOOL_GONE);
 	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
 	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	free(path);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(list_remove_quarantine);
@@ -806,7 +845,7 @@ ATF_TC_BODY(list_remove_quarantine, tc)
 	struct spool_entry	 e;
 	enum spool_error	 err;
 	char			*dir, *frame, ids[3][SPOOL_ID_LEN + 1], **list;
-	char			*cause, *path;
+	char			*cause = NULL, *path;
 	size_t			 flen, n, i;
 
 	dir = mkspool();
@@ -820,41 +859,54 @@ ATF_TC_BODY(list_remove_quarantine, tc)
 	put_file(dir, "msg", ".0123456789ABCDE", "x", 1);
 	put_file(dir, "msg", "0123456789ABCDEF0", "x", 1);
 	ATF_REQUIRE(spool_list(dir, &list, &n, &cause) == 0);
+	free(cause);
+	cause = NULL;
 	ATF_REQUIRE_EQ(n, 3);
 	for (i = 0; i < 3; i++)
 		ATF_CHECK_STREQ(list[i], ids[i]);	/* time order */
 	spool_list_free(list, n);
 
-	ATF_REQUIRE_EQ(spool_open(dir, ids[0], LOCK_EX, &e, &cause),
+	ATF_REQUIRE_EQ(open_entry(dir, ids[0], LOCK_EX, &e),
 	    SPOOL_OK);
 	ATF_REQUIRE(spool_state_write(dir, &e, &cause) == 0);
+	free(cause);
+	cause = NULL;
 	ATF_REQUIRE(spool_remove(dir, &e, &cause) == 0);
+	free(cause);
+	cause = NULL;
 	spool_close(&e);
 	ATF_CHECK_EQ(count_dir(dir, "state"), 0);
 
 	put_file(dir, "state", ids[1], "junk", 4);
-	ATF_REQUIRE_EQ(spool_open(dir, ids[1], LOCK_EX, &e, &cause),
+	ATF_REQUIRE_EQ(open_entry(dir, ids[1], LOCK_EX, &e),
 	    SPOOL_CORRUPT);
 	ATF_REQUIRE(spool_quarantine(dir, ids[1], &cause) == 0);
+	free(cause);
+	cause = NULL;
 	xasprintf(&path, "%s/corrupt/%s.state", dir, ids[1]);
 	ATF_CHECK(access(path, F_OK) == 0);
 	ATF_CHECK_EQ(count_dir(dir, "corrupt"), 2);
 	ATF_CHECK_EQ(count_dir(dir, "state"), 0);
 	ATF_CHECK(spool_quarantine(dir, "../../etc/passw", &cause) == -1);
+	free(cause);
+	cause = NULL;
 
 	ATF_REQUIRE(spool_list(dir, &list, &n, &cause) == 0);
+	free(cause);
 	ATF_REQUIRE_EQ(n, 1);
 	ATF_CHECK_STREQ(list[0], ids[2]);
 	spool_list_free(list, n);
 	spool_meta_free(&m);
 	free(frame);
+	free(path);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(clean_tmp);
 ATF_TC_BODY(clean_tmp, tc)
 {
 	struct timespec	 ts[2];
-	char		*dir, *path, *cause;
+	char		*dir, *path, *cause = NULL;
 
 	dir = mkspool();
 	put_file(dir, "tmp", "old", "x", 1);
@@ -867,15 +919,21 @@ ATF_TC_BODY(clean_tmp, tc)
 	ts[0].tv_nsec = ts[1].tv_nsec = 0;
 	xasprintf(&path, "%s/tmp/old", dir);
 	ATF_REQUIRE(utimensat(AT_FDCWD, path, ts, 0) == 0);
+	free(path);
 	xasprintf(&path, "%s/state/%s", dir, GOOD_ID);
 	ATF_REQUIRE(utimensat(AT_FDCWD, path, ts, 0) == 0);
+	free(path);
 	xasprintf(&path, "%s/state/0123456789ABCDED", dir);
 	ATF_REQUIRE(utimensat(AT_FDCWD, path, ts, 0) == 0);
+	free(path);
 	ATF_CHECK_EQ(spool_clean_tmp(dir, SPOOL_TMP_MAX_AGE, &cause), 2);
+	free(cause);
 	xasprintf(&path, "%s/tmp/new", dir);
 	ATF_CHECK(access(path, F_OK) == 0);
+	free(path);
 	ATF_CHECK_EQ(count_dir(dir, "tmp"), 1);
 	ATF_CHECK_EQ(count_dir(dir, "state"), 2);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(write_failure);
@@ -902,9 +960,14 @@ ATF_TC_BODY(write_failure, tc)
 	    &cause) == -1);
 	ATF_CHECK_EQ(err, SPOOL_ERR_IO);
 	ATF_CHECK(cause != NULL && strstr(cause, "too large") != NULL);
+	free(cause);
+	close(fd);
 	ATF_CHECK_EQ(count_dir(dir, "tmp"), 0);
 	ATF_CHECK_EQ(count_dir(dir, "msg"), 0);
 	spool_meta_free(&m);
+	free(frame);
+	free(msg);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(no_spool);
@@ -934,9 +997,11 @@ ATF_TC_BODY(mkdirs_on_demand, tc)
 	xasprintf(&path, "%s/msg", tmpl);
 	ATF_REQUIRE(stat(path, &st) == 0);
 	ATF_CHECK_EQ(st.st_mode & 07777, 0770);
+	free(path);
 	xasprintf(&path, "%s/msg/%s", tmpl, id);
 	ATF_REQUIRE(stat(path, &st) == 0);
 	ATF_CHECK_EQ(st.st_mode & 07777, 0640);
+	free(path);
 }
 
 ATF_TC_WITHOUT_HEAD(write_entry);
@@ -944,7 +1009,7 @@ ATF_TC_BODY(write_entry, tc)
 {
 	struct spool_meta	 m;
 	struct spool_entry	 e;
-	char			*dir, *cause, id[SPOOL_ID_LEN + 1];
+	char			*dir, *cause = NULL, id[SPOOL_ID_LEN + 1];
 	static const char	 msg[] = "From: MAILER-DAEMON\r\n\r\nbounce\r\n";
 	int			 fd;
 
@@ -955,8 +1020,10 @@ ATF_TC_BODY(write_entry, tc)
 	spool_meta_add_rcpt(&m, "orig@example.com");
 	fd = mem_fd(msg, sizeof(msg) - 1);
 	ATF_REQUIRE(spool_write_entry(dir, &m, fd, id, &cause) == 0);
+	free(cause);
+	cause = NULL;
 	close(fd);
-	ATF_REQUIRE_EQ(spool_open(dir, id, LOCK_EX | LOCK_NB, &e, &cause),
+	ATF_REQUIRE_EQ(open_entry(dir, id, LOCK_EX | LOCK_NB, &e),
 	    SPOOL_OK);
 	compare_meta(&m, &e.meta);
 	ATF_CHECK_EQ(e.uid, getuid());
@@ -965,15 +1032,29 @@ ATF_TC_BODY(write_entry, tc)
 	free(m.sender);
 	m.sender = xstrdup("bad\nsender");
 	ATF_CHECK(spool_write_entry(dir, &m, 0, id, &cause) == -1);
+	free(cause);
 	ATF_CHECK_EQ(count_dir(dir, "tmp"), 0);
 	ATF_CHECK_EQ(count_dir(dir, "msg"), 1);
 	spool_meta_free(&m);
+	free(dir);
+}
+
+/* privsep_path_trusted() without keeping the cause; returns its code. */
+static int
+trusted(const char *path)
+{
+	char	*cause = NULL;
+	int	 rv;
+
+	rv = privsep_path_trusted(path, &cause);
+	free(cause);
+	return (rv);
 }
 
 ATF_TC_WITHOUT_HEAD(path_trusted);
 ATF_TC_BODY(path_trusted, tc)
 {
-	char	 cwd[PATH_MAX], *d, *f, *l, *cause;
+	char	 cwd[PATH_MAX], *d, *f, *l, *cause = NULL;
 	int	 fd;
 
 	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
@@ -982,6 +1063,8 @@ ATF_TC_BODY(path_trusted, tc)
 	if (privsep_path_trusted(cwd, &cause) == 0 ||
 	    strstr(cause, "not a regular file") == NULL)
 		atf_tc_skip("work directory not trusted: %s", cause);
+	free(cause);
+	cause = NULL;
 	xasprintf(&d, "%s/trust", cwd);
 	xasprintf(&f, "%s/trust/conf", cwd);
 	xasprintf(&l, "%s/trust/link", cwd);
@@ -992,32 +1075,40 @@ ATF_TC_BODY(path_trusted, tc)
 	ATF_REQUIRE(chmod(f, 0644) == 0);
 	ATF_REQUIRE(symlink(f, l) == 0);
 
-	ATF_CHECK(privsep_path_trusted(f, &cause) == 0);
+	ATF_CHECK(trusted(f) == 0);
 	ATF_CHECK((fd = privsep_open_trusted(f, &cause)) != -1);
+	free(cause);
 	close(fd);
-	ATF_CHECK(privsep_path_trusted(l, &cause) == -1);
-	ATF_CHECK(privsep_path_trusted("trust/conf", &cause) == -1);
-	ATF_CHECK(privsep_path_trusted(d, &cause) == -1);
+	ATF_CHECK(trusted(l) == -1);
+	ATF_CHECK(trusted("trust/conf") == -1);
+	ATF_CHECK(trusted(d) == -1);
+	free(l);
 	xasprintf(&l, "%s/trust/../trust/conf", cwd);
-	ATF_CHECK(privsep_path_trusted(l, &cause) == -1);
+	ATF_CHECK(trusted(l) == -1);
+	free(l);
 	xasprintf(&l, "%s//trust/conf", cwd);
-	ATF_CHECK(privsep_path_trusted(l, &cause) == -1);
+	ATF_CHECK(trusted(l) == -1);
+	free(l);
 	xasprintf(&l, "%s/trust/conf/", cwd);
-	ATF_CHECK(privsep_path_trusted(l, &cause) == -1);
+	ATF_CHECK(trusted(l) == -1);
+	free(l);
 	xasprintf(&l, "%s/trust/missing", cwd);
-	ATF_CHECK(privsep_path_trusted(l, &cause) == -1);
+	ATF_CHECK(trusted(l) == -1);
+	free(l);
 	ATF_REQUIRE(chmod(f, 0664) == 0);
-	ATF_CHECK(privsep_path_trusted(f, &cause) == -1);
+	ATF_CHECK(trusted(f) == -1);
 	ATF_REQUIRE(chmod(f, 0644) == 0);
 	ATF_REQUIRE(chmod(d, 0777) == 0);
-	ATF_CHECK(privsep_path_trusted(f, &cause) == -1);
+	ATF_CHECK(trusted(f) == -1);
 	ATF_REQUIRE(chmod(d, 01777) == 0);
-	ATF_CHECK(privsep_path_trusted(f, &cause) == 0);
+	ATF_CHECK(trusted(f) == 0);
 	ATF_REQUIRE(chmod(d, 0755) == 0);
 	if (getuid() == 0) {
 		ATF_REQUIRE(chown(f, 1, 1) == 0);
-		ATF_CHECK(privsep_path_trusted(f, &cause) == -1);
+		ATF_CHECK(trusted(f) == -1);
 	}
+	free(f);
+	free(d);
 }
 
 ATF_TC_WITHOUT_HEAD(sanitise);
