@@ -7,6 +7,12 @@
  * LOGIN (draft-murchison-sasl-login) answers the two 334 prompts with
  * base64(user) and base64(password), in that order, whatever the
  * prompts say.
+ * XOAUTH2 (Google, Microsoft) and OAUTHBEARER (RFC 7628) send an OAuth
+ * 2.0 bearer token, from password_command, as an initial response:
+ *	AUTH XOAUTH2 base64("user=" user ^A "auth=Bearer " token ^A ^A)
+ *	AUTH OAUTHBEARER base64("n,a=" user "," ^A "auth=Bearer " token ^A ^A)
+ * They are used only when configured: auto never sends a password as
+ * a token or a token as a password.
  *
  * Every buffer that held a password or a payload is freezero'd by
  * whoever owns it, right after use.
@@ -47,8 +53,12 @@ auth_choose(int conf_auth, unsigned int offered, unsigned int *mech,
 		return (0);
 	case CONF_AUTH_PLAIN:
 	case CONF_AUTH_LOGIN:
+	case CONF_AUTH_XOAUTH2:
+	case CONF_AUTH_OAUTHBEARER:
 		*mech = conf_auth == CONF_AUTH_PLAIN ? EHLO_AUTH_PLAIN :
-		    EHLO_AUTH_LOGIN;
+		    conf_auth == CONF_AUTH_LOGIN ? EHLO_AUTH_LOGIN :
+		    conf_auth == CONF_AUTH_XOAUTH2 ? EHLO_AUTH_XOAUTH2 :
+		    EHLO_AUTH_OAUTHBEARER;
 		if ((offered & *mech) == 0) {
 			xasprintf(cause, "the smarthost does not offer AUTH "
 			    "%s", auth_mech_name(*mech));
@@ -70,6 +80,10 @@ auth_mech_name(unsigned int mech)
 		return ("PLAIN");
 	case EHLO_AUTH_LOGIN:
 		return ("LOGIN");
+	case EHLO_AUTH_XOAUTH2:
+		return ("XOAUTH2");
+	case EHLO_AUTH_OAUTHBEARER:
+		return ("OAUTHBEARER");
 	default:
 		return ("?");
 	}
@@ -152,5 +166,46 @@ auth_plain(const char *user, const char *pass, size_t *outlen, char **cause)
 	memcpy(raw + ulen + 2, pass, plen);
 	b64 = auth_b64(raw, len, outlen);
 	freezero(raw, len);
+	return (b64);
+}
+
+/*
+ * The XOAUTH2 or OAUTHBEARER (mech, an EHLO_AUTH_* flag) initial
+ * response for user and a bearer token.  A user name with a control
+ * byte or a comma, or a token that is not printable ASCII, could break
+ * the ^A-separated fields: refused.  The caller freezero's the result.
+ */
+char *
+auth_bearer(unsigned int mech, const char *user, const char *token,
+    size_t *outlen, char **cause)
+{
+	const unsigned char	*u;
+	char			*raw, *b64;
+	int			 len;
+
+	for (u = (const unsigned char *)user; *u != '\0'; u++)
+		if (*u < 0x20 || *u == 0x7f || *u == ',')
+			break;
+	if (*user == '\0' || *u != '\0' || strlen(user) > AUTH_CRED_MAX) {
+		xasprintf(cause, "AUTH: the user name is empty, too long or "
+		    "holds a control character or a comma");
+		return (NULL);
+	}
+	for (u = (const unsigned char *)token; *u != '\0'; u++)
+		if (*u < 0x21 || *u > 0x7e)
+			break;
+	if (*token == '\0' || *u != '\0' || strlen(token) > AUTH_CRED_MAX) {
+		xasprintf(cause, "AUTH: the OAuth token is empty, too long "
+		    "or not printable ASCII");
+		return (NULL);
+	}
+	if (mech == EHLO_AUTH_XOAUTH2)
+		len = xasprintf(&raw, "user=%s\001auth=Bearer %s\001\001",
+		    user, token);
+	else
+		len = xasprintf(&raw, "n,a=%s,\001auth=Bearer %s\001\001",
+		    user, token);
+	b64 = auth_b64(raw, (size_t)len, outlen);
+	freezero(raw, (size_t)len);
 	return (b64);
 }

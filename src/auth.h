@@ -1,6 +1,7 @@
 /*
  * auth.h: SASL for SMTP AUTH (RFC 4954): mechanism choice and the
- * PLAIN (RFC 4616) and LOGIN payloads, base64 by OpenSSL.
+ * PLAIN (RFC 4616), LOGIN, XOAUTH2 and OAUTHBEARER (RFC 7628) payloads,
+ * base64 by OpenSSL.
  */
 #ifndef AUTH_H
 #define AUTH_H
@@ -14,5 +15,7 @@ const char *auth_mech_name(unsigned int);
 char	*auth_b64(const void *, size_t, size_t *);
 int	 auth_unb64(const char *, size_t, unsigned char **, size_t *);
 char	*auth_plain(const char *, const char *, size_t *, char **);
+char	*auth_bearer(unsigned int, const char *, const char *, size_t *,
+	    char **);
 
 #endif /* AUTH_H */

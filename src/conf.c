@@ -167,6 +167,8 @@ static const struct conf_enum conf_auth_names[] = {
 	{ "auto",	CONF_AUTH_AUTO },
 	{ "plain",	CONF_AUTH_PLAIN },
 	{ "login",	CONF_AUTH_LOGIN },
+	{ "xoauth2",	CONF_AUTH_XOAUTH2 },
+	{ "oauthbearer",	CONF_AUTH_OAUTHBEARER },
 	{ "none",	CONF_AUTH_NONE },
 	{ NULL,		0 }
 };
@@ -1046,7 +1048,7 @@ conf_check_relay(const struct conf *c, char **cause)
 		    "nor password_command";
 	else if (c->auth != CONF_AUTH_NONE && c->user == NULL && secret)
 		what = "[smarthost] a password source is set but user is not";
-	else if ((c->auth == CONF_AUTH_PLAIN || c->auth == CONF_AUTH_LOGIN) &&
+	else if (c->auth != CONF_AUTH_AUTO && c->auth != CONF_AUTH_NONE &&
 	    c->user == NULL)
 		what = "[smarthost] auth needs user and password_file";
 	if (what == NULL)

@@ -21,6 +21,8 @@ enum conf_auth {
 	CONF_AUTH_AUTO,		/* strongest mechanism advertised */
 	CONF_AUTH_PLAIN,
 	CONF_AUTH_LOGIN,
+	CONF_AUTH_XOAUTH2,	/* the secret is an OAuth 2.0 bearer token */
+	CONF_AUTH_OAUTHBEARER,	/* the same, RFC 7628 */
 	CONF_AUTH_NONE		/* no AUTH at all (IP-authorised relay) */
 };
 

@@ -544,34 +544,55 @@ smtp_starttls(struct smtp_session *s, char **cause)
 	return (smtp_ehlo(s, cause));
 }
 
+/*
+ * An AUTH with an initial response (PLAIN, XOAUTH2, OAUTHBEARER).  A
+ * 334 in return is a server that ignored the response (PLAIN) or an
+ * error report (the OAuth mechanisms, RFC 7628 section 3.2.2): answer
+ * with cancel ("*", an empty line, or ^A) and read the final reply,
+ * which is never taken as success.
+ */
+static int
+smtp_auth_initial(struct smtp_session *s, const char *b64, size_t len,
+    const char *cancel)
+{
+	const char	*name = auth_mech_name(s->auth_mech);
+	char		 shown[64];
+
+	s->secrets[2].s = b64;
+	s->secrets[2].len = len;
+	snprintf(shown, sizeof(shown), "AUTH %s <redacted>", name);
+	smtp_queue(s, shown, "AUTH %s %s", name, b64);
+	if (smtp_flush(s, SMTP_AUTH) == -1 || smtp_read(s, SMTP_AUTH) == -1)
+		return (-1);
+	if (s->reply.code == 334) {
+		smtp_queue(s, NULL, "%s", cancel);
+		if (smtp_flush(s, SMTP_AUTH) == -1 ||
+		    smtp_read(s, SMTP_AUTH) == -1)
+			return (-1);
+		s->reply.code = s->reply.code == 235 ? 535 : s->reply.code;
+	}
+	return (0);
+}
+
 static int
 smtp_auth_plain(struct smtp_session *s)
 {
 	char	*b64, *why = NULL;
 	size_t	 len;
+	int	 rv;
 
-	if ((b64 = auth_plain(s->p.user, s->p.password, &len, &why)) ==
-	    NULL)
+	if (s->auth_mech == EHLO_AUTH_PLAIN)
+		b64 = auth_plain(s->p.user, s->p.password, &len, &why);
+	else
+		b64 = auth_bearer(s->auth_mech, s->p.user, s->p.password, &len,
+		    &why);
+	if (b64 == NULL)
 		return (smtp_die(s, why));
-	s->secrets[2].s = b64;
-	s->secrets[2].len = len;
-	smtp_queue(s, "AUTH PLAIN <redacted>", "AUTH PLAIN %s", b64);
-	if (smtp_flush(s, SMTP_AUTH) == -1 || smtp_read(s, SMTP_AUTH) == -1) {
-		freezero(b64, len);
-		return (-1);
-	}
-	if (s->reply.code == 334) {
-		/* A server that ignored the initial response: cancel. */
-		smtp_queue(s, NULL, "*");
-		if (smtp_flush(s, SMTP_AUTH) == -1 ||
-		    smtp_read(s, SMTP_AUTH) == -1) {
-			freezero(b64, len);
-			return (-1);
-		}
-		s->reply.code = s->reply.code == 235 ? 535 : s->reply.code;
-	}
+	rv = smtp_auth_initial(s, b64, len,
+	    s->auth_mech == EHLO_AUTH_PLAIN ? "*" :
+	    s->auth_mech == EHLO_AUTH_XOAUTH2 ? "" : "AQ==");
 	freezero(b64, len);
-	return (0);
+	return (rv);
 }
 
 static int
@@ -642,10 +663,10 @@ smtp_auth(struct smtp_session *s, char **cause)
 	}
 	s->secrets[0].s = s->p.password;
 	s->secrets[0].len = strlen(s->p.password);
-	if (s->auth_mech == EHLO_AUTH_PLAIN)
-		rv = smtp_auth_plain(s);
-	else
+	if (s->auth_mech == EHLO_AUTH_LOGIN)
 		rv = smtp_auth_login(s);
+	else
+		rv = smtp_auth_plain(s);
 	memset(s->secrets, 0, sizeof(s->secrets));
 	s->p.password = NULL;
 	if (rv == -1)

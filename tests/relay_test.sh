@@ -160,6 +160,55 @@ auth_535_body()
 }
 auth_535_cleanup() { mf_smarthost_stop; }
 
+atf_test_case oauth cleanup
+oauth_head() { atf_set descr "auth = xoauth2 and oauthbearer send the token as a bearer token"; }
+oauth_body()
+{
+	mf_smarthost_start
+	n=0
+	for mech in XOAUTH2 OAUTHBEARER; do
+		n=$((n + 1))
+		mf_conf '[smarthost]' "auth = $(echo $mech | tr A-Z a-z)"
+		msg | mf_sendmail -v -t -i >stdout 2>stderr
+		atf_check -s exit:0 -o empty cat stdout
+		mf_wait_sessions $n
+		atf_check -o match:"^TLS C: AUTH $mech [A-Za-z0-9+/=]+\$" \
+		    cat rec/session.$n/transcript
+		atf_check -o inline:"$MF_USER\n" cat rec/session.$n/auth
+		atf_check -o match:'^Subject: relay test' cat rec/session.$n/msg.1.data
+		# The -v trace names the mechanism and hides the payload.
+		atf_check -o match:"> AUTH $mech <redacted>" cat stderr
+		atf_check -o not-match:"AUTH $mech [A-Za-z0-9+/]{8}" cat stderr
+		atf_check -o not-match:"$MF_PASSWORD" cat stderr
+	done
+	[ -z "$(mf_queue_ids)" ] || atf_fail "entry left in the queue"
+}
+oauth_cleanup() { mf_smarthost_stop; }
+
+atf_test_case oauth_refused cleanup
+oauth_refused_head() { atf_set descr "a refused token: the 334 error is answered, the entry stays queued"; }
+oauth_refused_body()
+{
+	mf_smarthost_start
+	n=0
+	for mech in XOAUTH2:\'\' OAUTHBEARER:\'AQ==\'; do
+		n=$((n + 1))
+		mf_conf '[smarthost]' "auth = $(echo ${mech%%:*} | tr A-Z a-z)"
+		echo 'expired-token' >secret
+		msg | mf_sendmail -t -i >stdout 2>stderr
+		assert_queued
+		atf_check -o match:'535' cat stderr
+		mf_wait_sessions $n
+		atf_check -o match:"bearer error answered with ${mech#*:}\$" \
+		    cat rec/session.$n/transcript
+		if grep -q 'C: MAIL' rec/session.$n/transcript; then
+			atf_fail "MAIL sent after a failed AUTH"
+		fi
+		mf_sendmail --delete "$(mf_queue_ids)"
+	done
+}
+oauth_refused_cleanup() { mf_smarthost_stop; }
+
 atf_test_case mail_5xx cleanup
 mail_5xx_head() { atf_set descr "5xx at MAIL: exit 69 in the foreground, entry removed"; }
 mail_5xx_body()
@@ -343,6 +392,8 @@ atf_init_test_cases()
 	atf_add_test_case starttls_refused
 	atf_add_test_case starttls_injection
 	atf_add_test_case auth_535
+	atf_add_test_case oauth
+	atf_add_test_case oauth_refused
 	atf_add_test_case mail_5xx
 	atf_add_test_case data_5xx
 	atf_add_test_case rcpt_one_refused

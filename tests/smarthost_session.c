@@ -22,6 +22,7 @@
 
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -42,7 +43,10 @@ enum auth_state {
 	AUTH_NONE,
 	AUTH_PLAIN_WAIT,
 	AUTH_LOGIN_USER,
-	AUTH_LOGIN_PASS
+	AUTH_LOGIN_PASS,
+	AUTH_XOAUTH2_WAIT,
+	AUTH_OAUTHBEARER_WAIT,
+	AUTH_BEARER_ERR		/* sent the 334 error, awaiting its answer */
 };
 
 struct session {
@@ -387,7 +391,7 @@ do_ehlo(struct session *s, const char *arg, int ehlo)
 		{ EXT_PIPELINING, "PIPELINING" },
 		{ EXT_SIZE, "SIZE" },
 		{ EXT_STARTTLS, "STARTTLS" },
-		{ EXT_AUTH, "AUTH PLAIN LOGIN" },
+		{ EXT_AUTH, "AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER" },
 		{ EXT_ENHANCED, "ENHANCEDSTATUSCODES" },
 		{ EXT_8BITMIME, "8BITMIME" },
 		{ EXT_DSN, "DSN" },
@@ -531,6 +535,39 @@ auth_check(struct session *s, const char *user, const char *pass)
 	STD(s, "235", "2.7.0", "Authentication successful");
 }
 
+/*
+ * Check an XOAUTH2 or OAUTHBEARER (RFC 7628) initial response, dec of
+ * n bytes, against -u and -w (the token).  On failure, answer with the
+ * 334 error report both mechanisms use and await the client's dummy
+ * response, which is recorded as an event.
+ */
+static void
+auth_bearer(struct session *s, char *dec, int n, int xoauth2)
+{
+	const char	*head = xoauth2 ? "user=" : "n,a=";
+	char		*user, *end, *tok;
+
+	user = dec + strlen(head);
+	if ((size_t)n < strlen(head) || strncmp(dec, head, strlen(head)) != 0 ||
+	    (tok = strstr(dec, "\001auth=Bearer ")) == NULL ||
+	    (end = strchr(user, xoauth2 ? '\001' : ',')) == NULL || end > tok)
+		goto bad;
+	*end = '\0';
+	tok += strlen("\001auth=Bearer ");
+	if ((end = strchr(tok, '\001')) == NULL || strcmp(end, "\001\001") != 0)
+		goto bad;
+	*end = '\0';
+	if (strcmp(user, sh_conf.user) == 0 && strcmp(tok, sh_conf.pass) == 0) {
+		auth_check(s, user, tok);
+		return;
+	}
+	conn_event(&s->conn, "authentication failed for '%s'", user);
+bad:
+	s->auth_state = AUTH_BEARER_ERR;
+	/* {"status":"invalid_token","schemes":"bearer"} */
+	reply(s, "334 eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIiwic2NoZW1lcyI6ImJlYXJlciJ9");
+}
+
 /* A SASL response line while an AUTH exchange is in progress. */
 static void
 auth_line(struct session *s, const char *line)
@@ -538,6 +575,12 @@ auth_line(struct session *s, const char *line)
 	char	dec[1024], *user, *pass;
 	int	n;
 
+	if (s->auth_state == AUTH_BEARER_ERR) {
+		conn_event(&s->conn, "bearer error answered with '%s'", line);
+		s->auth_state = AUTH_NONE;
+		STD(s, "535", "5.7.8", "Error: authentication failed");
+		return;
+	}
 	if (strcmp(line, "*") == 0) {
 		s->auth_state = AUTH_NONE;
 		STD(s, "501", "5.7.0", "Authentication aborted");
@@ -568,6 +611,11 @@ auth_line(struct session *s, const char *line)
 	case AUTH_LOGIN_PASS:
 		auth_check(s, s->login_user, dec);
 		break;
+	case AUTH_XOAUTH2_WAIT:
+	case AUTH_OAUTHBEARER_WAIT:
+		auth_bearer(s, dec, n, s->auth_state == AUTH_XOAUTH2_WAIT);
+		break;
+	case AUTH_BEARER_ERR:
 	case AUTH_NONE:
 		break;
 	}
@@ -623,6 +671,14 @@ do_auth(struct session *s, const char *arg)
 		s->auth_state = AUTH_LOGIN_USER;
 		if (ir[0] == '\0')
 			reply(s, "334 VXNlcm5hbWU6");
+		else
+			auth_line(s, ir);
+	} else if (strcasecmp(mech, "XOAUTH2") == 0 ||
+	    strcasecmp(mech, "OAUTHBEARER") == 0) {
+		s->auth_state = toupper((unsigned char)mech[0]) == 'X' ?
+		    AUTH_XOAUTH2_WAIT : AUTH_OAUTHBEARER_WAIT;
+		if (ir[0] == '\0')
+			reply(s, "334 ");
 		else
 			auth_line(s, ir);
 	} else

@@ -336,7 +336,7 @@ require_tls_body()
 <1
 EOF
 	atf_check -o save:out bash chat.bash "$PORT" < dialogue
-	atf_check -o match:'^250-AUTH PLAIN LOGIN$' cat out
+	atf_check -o match:'^250-AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER$' cat out
 	atf_check -o match:'^530 5.7.0 Must issue a STARTTLS command first$' \
 	    -o not-match:'^235' cat out
 	wait_sessions 1
