@@ -152,7 +152,9 @@ static int	smtp_ehlo(struct smtp_session *, char **);
 static int	smtp_starttls(struct smtp_session *, char **);
 static int	smtp_tls_start(struct smtp_session *, char **);
 static int	smtp_auth(struct smtp_session *, char **);
-static int	smtp_auth_plain(struct smtp_session *);
+static int	smtp_auth_initial(struct smtp_session *, const char *, size_t,
+		    const char *);
+static int	smtp_auth_oneshot(struct smtp_session *);
 static int	smtp_auth_login(struct smtp_session *);
 static int	smtp_valid(const char *, size_t, int, int);
 static int	smtp_precheck(struct smtp_session *, struct smtp_msg *);
@@ -574,8 +576,9 @@ smtp_auth_initial(struct smtp_session *s, const char *b64, size_t len,
 	return (0);
 }
 
+/* PLAIN, XOAUTH2 or OAUTHBEARER: one payload, sent with the command. */
 static int
-smtp_auth_plain(struct smtp_session *s)
+smtp_auth_oneshot(struct smtp_session *s)
 {
 	char	*b64, *why = NULL;
 	size_t	 len;
@@ -666,7 +669,7 @@ smtp_auth(struct smtp_session *s, char **cause)
 	if (s->auth_mech == EHLO_AUTH_LOGIN)
 		rv = smtp_auth_login(s);
 	else
-		rv = smtp_auth_plain(s);
+		rv = smtp_auth_oneshot(s);
 	memset(s->secrets, 0, sizeof(s->secrets));
 	s->p.password = NULL;
 	if (rv == -1)
