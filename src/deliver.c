@@ -145,8 +145,7 @@ fail:
 int
 deliver_open(struct deliver *d, char **cause)
 {
-	if (submit_open(&d->sub, d->conf->queue_dir, NULL,
-	    d->conf->max_size + 64 * 1024, cause) == -1) {
+	if (submit_open(&d->sub, d->conf_arg, cause) == -1) {
 		d->status = EX_TEMPFAIL;
 		return (-1);
 	}

@@ -393,7 +393,8 @@ dsn_queue(const struct conf *conf, const struct spool_entry *e,
 		if (addr_is_8bit(to.v[i]))
 			meta.smtputf8 = 1;
 	}
-	ret = spool_write_entry(conf->queue_dir, &meta, fileno(f), id, cause);
+	ret = spool_write_entry(conf->queue_dir, &meta, fileno(f), e->uid, id,
+	    cause);
 	fclose(f);
 	spool_meta_free(&meta);
 	if (ret == 0)

@@ -32,7 +32,9 @@
 #include "mailq.h"
 #include "spool.h"
 
-static const char *mailq_state[] = { "pending", "sent", "failed" };
+static const char *mailq_state[] = {
+	"pending", "sent", "failed", "bouncing"
+};
 
 static void	mailq_time(char *, size_t, time_t);
 static void	mailq_entry(FILE *, const struct spool_entry *, time_t);
@@ -129,7 +131,13 @@ mailq_delete(const struct conf *conf, const char *id, uid_t uid,
 		return (-1);
 	}
 	memset(&e, 0, sizeof(e));
-	r = spool_open(conf->queue_dir, id, LOCK_EX | LOCK_NB, &e, cause);
+	/* Another user's entry is refused before it is ever locked. */
+	r = spool_open_owned(conf->queue_dir, id, LOCK_EX | LOCK_NB,
+	    uid == 0 ? SPOOL_ANY_OWNER : uid, &e, cause);
+	if (r == SPOOL_NOT_MINE) {
+		xasprintf(cause, "%s: not yours", id);
+		return (-2);
+	}
 	if (r == SPOOL_LOCKED) {
 		xasprintf(cause, "%s: being delivered, try again", id);
 		return (-1);

@@ -41,9 +41,14 @@
 extern char	**environ;
 
 static void	privsep_fds(void);
+static void	privsep_limits(void);
 static int	privsep_owner_ok(uid_t);
 static int	privsep_check(const char *, int, char **);
 static int	privsep_canonical(const char *);
+
+#define PRIVSEP_NOFILE_MIN	256	/* a batch of entries and a session */
+#define PRIVSEP_MEM_MIN		((rlim_t)256 * 1024 * 1024)
+#define PRIVSEP_STACK_MIN	((rlim_t)1024 * 1024)
 
 static char	*privsep_env[] = { "PATH=/usr/bin:/bin", NULL };
 static int	 privsep_strict;
@@ -78,6 +83,48 @@ privsep_fds(void)
 #endif
 }
 
+/*
+ * Resource limits pass through exec, so the caller chooses them.  Raise
+ * every soft limit we depend on to its hard limit, and refuse to run
+ * when a hard limit is below what a spool write or a queue run needs:
+ * a file size limit would make a commit, a state file or a bounce fail
+ * half-way, too few descriptors would make a run fail after it has
+ * taken entries.  Refusing loses nothing: nothing has been read yet.
+ */
+static void
+privsep_limits(void)
+{
+	static const struct {
+		int		 res;
+		const char	*name;
+		rlim_t		 need;		/* hard limit at least */
+	} lim[] = {
+		{ RLIMIT_FSIZE, "file size (ulimit -f)", RLIM_INFINITY },
+		{ RLIMIT_NOFILE, "open files (ulimit -n)", PRIVSEP_NOFILE_MIN },
+		{ RLIMIT_CPU, "CPU time (ulimit -t)", RLIM_INFINITY },
+		{ RLIMIT_DATA, "data size (ulimit -d)", PRIVSEP_MEM_MIN },
+		{ RLIMIT_AS, "address space (ulimit -v)", PRIVSEP_MEM_MIN },
+		{ RLIMIT_STACK, "stack size (ulimit -s)", PRIVSEP_STACK_MIN },
+	};
+	struct rlimit	 rl;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(lim) / sizeof(lim[0]); i++) {
+		if (getrlimit(lim[i].res, &rl) == -1)
+			continue;
+		if (rl.rlim_max != RLIM_INFINITY &&
+		    (lim[i].need == RLIM_INFINITY || rl.rlim_max < lim[i].need)) {
+			dprintf(STDERR_FILENO, MF_PROGNAME ": refusing to run: "
+			    "the %s limit is too low\n", lim[i].name);
+			_exit(EX_TEMPFAIL);
+		}
+		if (rl.rlim_cur != rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(lim[i].res, &rl);
+		}
+	}
+}
+
 /* Reset descriptors, environment, umask, limits and signals at start. */
 void
 privsep_sanitise(void)
@@ -90,6 +137,7 @@ privsep_sanitise(void)
 	umask(027);
 	rl.rlim_cur = rl.rlim_max = 0;
 	(void)setrlimit(RLIMIT_CORE, &rl);
+	privsep_limits();
 #ifdef HAVE_SYS_PRCTL_H
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
@@ -240,4 +288,71 @@ privsep_open_trusted(const char *path, char **cause)
 		return (-1);
 	}
 	return (fd);
+}
+
+/*
+ * Open path as the real user would: with the effective ids set to the
+ * real ones for the open() only.  A set-id helper uses this for every
+ * file a caller names, so that the helper's group never lets a caller
+ * read what they could not read themselves (the secret file, say).
+ */
+int
+privsep_open_as_caller(const char *path, int flags, char **cause)
+{
+	gid_t	 egid = getegid();
+	uid_t	 euid = geteuid();
+	int	 fd, saved;
+
+	if (egid != getgid() && setegid(getgid()) == -1)
+		fatal("setegid");
+	if (euid != getuid() && seteuid(getuid()) == -1)
+		fatal("seteuid");
+	fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	saved = errno;
+	if (euid != getuid() && seteuid(euid) == -1)
+		fatal("seteuid");
+	if (egid != getgid() && setegid(egid) == -1)
+		fatal("setegid");
+	if (fd == -1)
+		xasprintf(cause, "%s: %s", path, strerror(saved));
+	return (fd);
+}
+
+/*
+ * Whether a spool directory keeps others out: a directory (not a
+ * link) owned by root, or by our effective user in a program holding
+ * no privilege (a one-user install); no permission for others; group
+ * permissions only for our effective group (mailferry).  Anything else
+ * would let another local user read, forge or remove queued mail.
+ */
+int
+privsep_dir_private(const char *path, char **cause)
+{
+	struct stat	 st;
+	int		 owner_ok;
+
+	if (lstat(path, &st) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		xasprintf(cause, "%s: not a directory%s", path,
+		    S_ISLNK(st.st_mode) ? " (a symbolic link)" : "");
+		return (-1);
+	}
+	owner_ok = st.st_uid == 0 ||
+	    (!privsep_privileged() && st.st_uid == geteuid());
+	if (!owner_ok) {
+		xasprintf(cause, "%s: owned by uid %lu, not root: chown "
+		    "root:mailferry %s", path, (unsigned long)st.st_uid, path);
+		return (-1);
+	}
+	if ((st.st_mode & S_IRWXO) != 0 ||
+	    ((st.st_mode & S_IRWXG) != 0 && st.st_gid != getegid())) {
+		xasprintf(cause, "%s: mode %04o lets other users in: chmod "
+		    "0770 %s (group mailferry)", path,
+		    (unsigned int)(st.st_mode & 07777), path);
+		return (-1);
+	}
+	return (0);
 }

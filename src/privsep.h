@@ -11,5 +11,7 @@ int	 privsep_may_create(void);
 void	 privsep_set_strict(void);
 int	 privsep_path_trusted(const char *, char **);
 int	 privsep_open_trusted(const char *, char **);
+int	 privsep_open_as_caller(const char *, int, char **);
+int	 privsep_dir_private(const char *, char **);
 
 #endif /* PRIVSEP_H */

@@ -1,24 +1,26 @@
 /*
  * mailferry-queue: the setgid spool writer.
  *
- * usage: mailferry-queue [-d dir] [-s max_size]
+ * usage: mailferry-queue [-C conf]
  *
- * It reads one framed message on stdin (format: spool.c), commits it
- * atomically under the queue directory and prints the queue id on
- * stdout once the entry is durable.  It reads no configuration.
+ * It reads one framed message on stdin (format: spool.c), checks it
+ * against the trusted system configuration, commits it atomically
+ * under the configured queue directory and prints the queue id on
+ * stdout once the entry is durable.
  *
- * -d is honoured only when it cannot widen what the caller could do
- * anyway: when the program holds no privilege (a container or test
- * tree where the user owns the spool), when the real user is root, or
- * when it names the compiled-in queue directory (so the front end may
- * always pass its configured one).  A trust check on an arbitrary
- * directory was not chosen: group mailferry may write other places
- * (the state of mailferry-send, a second spool) that a trust check on
- * ownership and modes cannot tell apart from the real queue.
+ * Anyone can run it with any stdin, so it is a judge, not a pipe: the
+ * spool directory, the size limit and the sender policy come from the
+ * configuration (helper.c says which file it trusts), never from its
+ * caller, and the frame must hold what the front end could have
+ * produced for that caller: a valid envelope (spool.c), no bounce
+ * flag (only mailferry-send makes bounces), the configured sender
+ * under rewrite_from = always, and a message in canonical form within
+ * max_size (canon.c).  The entry records the caller's real uid.
  *
- * Exit status: 0 queued; 64 usage; 65 malformed frame or over size;
- * 75 not queued (stream ended early, disk full, I/O error); 77 spool
- * permission, or -d refused.
+ * Exit status: 0 queued; 64 usage; 65 malformed frame, message not in
+ * canonical form or over max_size; 75 not queued (stream ended early,
+ * disk full, I/O error); 77 spool or configuration refused, or a
+ * sender the policy does not allow; 78 configuration error.
  */
 #include "config.h"
 
@@ -31,12 +33,10 @@
 #include <unistd.h>
 
 #include "mailferry.h"
+#include "conf.h"
+#include "helper.h"
 #include "privsep.h"
 #include "spool.h"
-
-#ifndef MF_QUEUE_DIR
-#define MF_QUEUE_DIR	"/var/spool/mailferry"
-#endif
 
 #define QUEUE_TAG	"mailferry-queue"
 
@@ -47,14 +47,19 @@ static int	exit_code(enum spool_error);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-d dir] [-s max_size]\n", QUEUE_TAG);
+	fprintf(stderr, "usage: %s [-C conf]\n", QUEUE_TAG);
 	exit(EX_USAGE);
 }
 
+/* One line on stderr, escaped, and exit. */
 static void
 die(int code, const char *msg)
 {
-	fprintf(stderr, "%s: %s\n", QUEUE_TAG, msg);
+	char	*esc;
+
+	esc = log_escape(msg, strlen(msg));
+	fprintf(stderr, "%s: %s\n", QUEUE_TAG, esc);
+	free(esc);
 	exit(code);
 }
 
@@ -64,8 +69,10 @@ exit_code(enum spool_error err)
 	switch (err) {
 	case SPOOL_ERR_FRAME:
 	case SPOOL_ERR_SIZE:
+	case SPOOL_ERR_FORM:
 		return (EX_DATAERR);
 	case SPOOL_ERR_PERM:
+	case SPOOL_ERR_POLICY:
 		return (EX_NOPERM);
 	case SPOOL_ERR_NONE:
 	case SPOOL_ERR_TRUNC:
@@ -78,29 +85,23 @@ exit_code(enum spool_error err)
 int
 main(int argc, char **argv)
 {
+	struct conf		 conf;
+	struct spool_policy	 pol;
 	enum spool_error	 err;
-	const char		*dir = NULL, *errstr;
-	char			 id[SPOOL_ID_LEN + 1], *cause = NULL, *esc;
-	off_t			 max_size = SPOOL_MSG_DEFAULT;
-	int			 ch, sflag = 0;
+	const char		*conf_arg = NULL;
+	char			 id[SPOOL_ID_LEN + 1], *cause = NULL;
+	int			 ch, r;
 
 	privsep_sanitise();
 	if (argc < 1)
 		usage();
 	opterr = 0;
-	while ((ch = getopt(argc, argv, "d:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:")) != -1) {
 		switch (ch) {
-		case 'd':
-			if (dir != NULL || *optarg == '\0')
+		case 'C':
+			if (conf_arg != NULL || *optarg == '\0')
 				usage();
-			dir = optarg;
-			break;
-		case 's':
-			if (sflag++)
-				usage();
-			max_size = strtonum(optarg, 1, SPOOL_MSG_LIMIT, &errstr);
-			if (errstr != NULL)
-				usage();
+			conf_arg = optarg;
 			break;
 		default:
 			usage();
@@ -108,17 +109,18 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	if (dir == NULL)
-		dir = MF_QUEUE_DIR;
-	else if (privsep_privileged() && getuid() != 0 &&
-	    strcmp(dir, MF_QUEUE_DIR) != 0)
-		die(EX_NOPERM, "-d is only for root or an unprivileged run");
+	if ((r = helper_load_conf(&conf, conf_arg, &cause)) != 0 ||
+	    (r = helper_check_spool(conf.queue_dir, &cause)) != 0)
+		die(r, cause);
 
-	if (spool_commit_stream(dir, STDIN_FILENO, getuid(), max_size, id,
-	    &err, &cause) == -1) {
-		esc = log_escape(cause, strlen(cause));
-		die(exit_code(err), esc);
-	}
+	memset(&pol, 0, sizeof(pol));
+	pol.max_size = conf.max_size + SPOOL_SIZE_SLACK;
+	if (conf.from != NULL && conf.rewrite_from == CONF_REWRITE_ALWAYS)
+		pol.force_sender = pol.force_from = conf.from;
+	if (spool_commit_stream(conf.queue_dir, STDIN_FILENO, getuid(), &pol,
+	    id, &err, &cause) == -1)
+		die(exit_code(err), cause);
+	conf_free(&conf);
 
 	/*
 	 * The entry is durable and will be delivered: failing now would

@@ -91,6 +91,12 @@ static void	 runq_see(struct runq_ctx *, const char *);
 static void	 runq_unsee(struct runq_ctx *, const char *);
 static void	 runq_take(struct runq_ctx *, struct runq_batch *,
 		    const char *, int);
+static void	 runq_refuse_foreign(struct runq_ctx *, const char *, int);
+static int	 runq_retry_bounce(struct runq_ctx *, struct spool_entry *);
+static int	 runq_bounce(struct runq_ctx *, struct spool_entry *,
+		    enum dsn_kind, const unsigned char *);
+static void	 runq_hold(struct runq_ctx *, struct spool_entry *);
+static void	 runq_remove(struct runq_ctx *, struct spool_entry *);
 static size_t	 runq_collect(struct runq_ctx *, struct runq_batch *);
 static void	 runq_prepare(struct spool_entry *, struct smtp_msg *);
 static int	 runq_connect(struct runq_ctx *, struct runq_batch *);
@@ -279,6 +285,102 @@ runq_show(const struct runq_ctx *ctx, const char *id, const char *what,
 	fflush(stdout);
 }
 
+/*
+ * Another user's entry (or one we cannot read as such): a forced one
+ * is refused, the others are left to their owner or a trusted run.
+ */
+static void
+runq_refuse_foreign(struct runq_ctx *ctx, const char *id, int forced)
+{
+	if (!forced)
+		return;
+	ctx->res->status = EX_NOPERM;
+	free(ctx->res->reason);
+	xasprintf(&ctx->res->reason, "%s: not yours", id);
+}
+
+/*
+ * e has refused recipients whose bounce could not be queued last time:
+ * queue it now.  Returns -1 when e is done with for this run (removed,
+ * or the bounce failed again), 0 when e goes on as usual.
+ */
+static int
+runq_retry_bounce(struct runq_ctx *ctx, struct spool_entry *e)
+{
+	struct spool_rcpt	*r;
+	unsigned char		*sel;
+	size_t			 i = 0, n = 0, nsel = 0, pending = 0;
+	int			 rv = 0;
+
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
+		n++;
+	sel = xcalloc(n + 1, 1);
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry) {
+		nsel += sel[i++] = r->state == SPOOL_RCPT_BOUNCING;
+		pending += r->state == SPOOL_RCPT_PENDING;
+	}
+	if (nsel > 0 && runq_bounce(ctx, e, DSN_FAILED, sel) == -1) {
+		runq_hold(ctx, e);
+		rv = -1;
+	} else if (nsel > 0 && pending == 0) {
+		runq_show(ctx, e->id, "bounced", e->last_error);
+		runq_remove(ctx, e);
+		rv = -1;
+	}
+	free(sel);
+	return (rv);
+}
+
+/*
+ * Queue the bounce for the recipients in sel.  Until it is committed
+ * they stay "bouncing" and the entry stays in the spool: a message
+ * leaves only once delivered or reported.  Returns 0 or -1.
+ */
+static int
+runq_bounce(struct runq_ctx *ctx, struct spool_entry *e, enum dsn_kind kind,
+    const unsigned char *sel)
+{
+	struct spool_rcpt	*r;
+	char			*cause = NULL;
+	size_t			 i = 0;
+	int			 ok;
+
+	if (!(ok = dsn_queue(ctx->conf, e, kind, sel, &cause) == 0)) {
+		log_warnx("id=%s: bounce not queued, the entry stays: %s",
+		    e->id, cause);
+		free(cause);
+	}
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
+		if (sel[i++])
+			r->state = ok ? SPOOL_RCPT_FAILED : SPOOL_RCPT_BOUNCING;
+	return (ok ? 0 : -1);
+}
+
+/* Keep e for its bounce: save the state, count nothing as sent. */
+static void
+runq_hold(struct runq_ctx *ctx, struct spool_entry *e)
+{
+	char	*cause = NULL;
+
+	runq_show(ctx, e->id, "kept", "its bounce could not be queued");
+	if (spool_state_write(ctx->conf->queue_dir, e, &cause) == -1) {
+		log_warnx("id=%s: cannot save state: %s", e->id, cause);
+		free(cause);
+	}
+}
+
+/* e is finished (delivered or reported): remove it. */
+static void
+runq_remove(struct runq_ctx *ctx, struct spool_entry *e)
+{
+	char	*cause = NULL;
+
+	if (spool_remove(ctx->conf->queue_dir, e, &cause) == -1) {
+		log_warnx("id=%s: %s", e->id, cause);
+		free(cause);
+	}
+}
+
 /* Lock and load one entry into b if it is due (or forced). */
 static void
 runq_take(struct runq_ctx *ctx, struct runq_batch *b, const char *id,
@@ -290,7 +392,16 @@ runq_take(struct runq_ctx *ctx, struct runq_batch *b, const char *id,
 	int			 r;
 
 	runq_see(ctx, id);
-	r = spool_open(conf->queue_dir, id, LOCK_EX | LOCK_NB, e, &cause);
+	r = spool_open_owned(conf->queue_dir, id, LOCK_EX | LOCK_NB,
+	    ctx->ro->owner, e, &cause);
+	if (r == SPOOL_NOT_MINE || (r == SPOOL_CORRUPT &&
+	    ctx->ro->owner != SPOOL_ANY_OWNER)) {
+		/* Not ours to deliver or quarantine: a trusted run will. */
+		runq_refuse_foreign(ctx, id, forced);
+		runq_close_entry(e);
+		free(cause);
+		return;
+	}
 	if (r == SPOOL_LOCKED || r == SPOOL_GONE) {
 		if (forced && r == SPOOL_LOCKED) {
 			ctx->res->status = EX_TEMPFAIL;
@@ -322,6 +433,10 @@ runq_take(struct runq_ctx *ctx, struct runq_batch *b, const char *id,
 	}
 	if (forced)
 		ctx->forced_found = 1;
+	if (runq_retry_bounce(ctx, e) == -1) {
+		runq_close_entry(e);
+		return;
+	}
 	runq_advance_age(conf, e, ctx->start);
 	if (!forced && runq_expired(conf, e)) {
 		runq_expire(ctx, e);
@@ -623,35 +738,38 @@ runq_log(const struct spool_entry *e, const unsigned char *out,
 	free(done);
 }
 
-/* Refusals: tell the waiting caller, or the sender by a bounce. */
-static void
+/*
+ * Refusals: tell the waiting caller, or the sender by a bounce (also
+ * when the caller's stderr cannot take the report).  Returns -1 when
+ * the bounce could not be queued: the entry must stay.
+ */
+static int
 runq_report_failed(struct runq_ctx *ctx, struct spool_entry *e,
     const struct smtp_msg *m, const unsigned char *sel, size_t nfailed,
     size_t nsent, int reported)
 {
 	struct runq_result	*res = ctx->res;
 	struct spool_rcpt	*r;
-	char			*cause = NULL;
 	size_t			 i = 0;
 
 	if (nfailed == 0)
-		return;
-	if (!reported) {
-		if (dsn_queue(ctx->conf, e, DSN_FAILED, sel, &cause) == -1) {
-			log_warnx("id=%s: no bounce sent: %s", e->id, cause);
-			free(cause);
-		}
-		return;
+		return (0);
+	if (!reported)
+		return (runq_bounce(ctx, e, DSN_FAILED, sel));
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
+		if (sel[i++])
+			fprintf(stderr, MF_PROGNAME ": <%s>: %s\n", r->addr,
+			    r->reply != NULL ? r->reply : "refused");
+	if (fflush(stderr) == EOF || ferror(stderr)) {
+		log_warnx("id=%s: the caller cannot be told, bouncing", e->id);
+		return (runq_bounce(ctx, e, DSN_FAILED, sel));
 	}
 	free(res->reason);
 	res->reason = xstrdup(m->reply != NULL ? m->reply :
 	    "recipients refused");
 	if (nsent == 0)
 		res->status = m->result == MF_PERM ? EX_UNAVAILABLE : EX_NOUSER;
-	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
-		if (sel[i++])
-			fprintf(stderr, MF_PROGNAME ": <%s>: %s\n", r->addr,
-			    r->reply != NULL ? r->reply : "refused");
+	return (0);
 }
 
 /* Record the results of one entry's attempt and decide what is next. */
@@ -663,11 +781,10 @@ runq_finish(struct runq_ctx *ctx, struct spool_entry *e, struct smtp_msg *m,
 	struct runq_result	*res = ctx->res;
 	struct spool_rcpt	*r;
 	unsigned char		*out, *sel;
-	char			*cause = NULL;
 	const char		*why = NULL;
 	size_t			 k = 0, i = 0, n = 0, nsent = 0, nfailed = 0;
 	size_t			 pending = 0;
-	int			 reported;
+	int			 reported, held;
 
 	reported = ctx->ro->report && ctx->ro->only_id != NULL &&
 	    strcmp(ctx->ro->only_id, e->id) == 0;
@@ -700,21 +817,20 @@ runq_finish(struct runq_ctx *ctx, struct spool_entry *e, struct smtp_msg *m,
 	runq_log(e, out, RUNQ_FAILED, reported ? "refused" : "bounced", relay,
 	    tls);
 	runq_log(e, out, RUNQ_DEFERRED, "deferred", relay, tls);
-	runq_report_failed(ctx, e, m, sel, nfailed, nsent, reported);
+	held = runq_report_failed(ctx, e, m, sel, nfailed, nsent,
+	    reported) == -1;
 	res->bounced += nfailed > 0;
 	free(out);
 	free(sel);
-	if (pending == 0) {
+	if (pending == 0 && held)
+		runq_hold(ctx, e);
+	else if (pending == 0) {
 		res->sent += nfailed == 0;
 		runq_show(ctx, e->id, nfailed == 0 ? "sent" : "bounced",
 		    nfailed == 0 ? NULL : m->reply);
-		if (spool_remove(conf->queue_dir, e, &cause) == -1) {
-			log_warnx("id=%s: %s", e->id, cause);
-			free(cause);
-		}
-		return;
-	}
-	runq_keep(ctx, e, reported);
+		runq_remove(ctx, e);
+	} else
+		runq_keep(ctx, e, reported);
 }
 
 /* Some recipients are still pending: warn if due, save the state. */
@@ -753,7 +869,6 @@ runq_expire(struct runq_ctx *ctx, struct spool_entry *e)
 {
 	struct spool_rcpt	*r;
 	unsigned char		*out;
-	char			*cause = NULL;
 	size_t			 i = 0, n = 0;
 
 	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
@@ -771,16 +886,11 @@ runq_expire(struct runq_ctx *ctx, struct spool_entry *e)
 	}
 	runq_log(e, out, RUNQ_FAILED, "expired", NULL, NULL);
 	ctx->res->expired++;
-	if (dsn_queue(ctx->conf, e, DSN_EXPIRED, out, &cause) == -1) {
-		log_warnx("id=%s: no bounce sent: %s", e->id, cause);
-		free(cause);
-		cause = NULL;
-	}
+	if (runq_bounce(ctx, e, DSN_EXPIRED, out) == -1)
+		runq_hold(ctx, e);
+	else
+		runq_remove(ctx, e);
 	free(out);
-	if (spool_remove(ctx->conf->queue_dir, e, &cause) == -1) {
-		log_warnx("id=%s: %s", e->id, cause);
-		free(cause);
-	}
 }
 
 static void

@@ -19,6 +19,7 @@ struct runq_opts {
 	int		 only;		/* deliver nothing else */
 	int		 report;	/* -F: a caller waits for only_id */
 	int		 show;		/* print only_id's outcome on stdout */
+	uid_t		 owner;		/* SPOOL_ANY_OWNER, or only this uid's */
 };
 
 /* How the run went; status and reason are about only_id (for -F). */

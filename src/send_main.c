@@ -46,6 +46,7 @@
 
 #include "mailferry.h"
 #include "conf.h"
+#include "helper.h"
 #include "mailq.h"
 #include "privsep.h"
 #include "runq.h"
@@ -55,7 +56,8 @@
 static int	send_quit;
 
 static void	send_usage(void) __attribute__((noreturn));
-static int	send_load_conf(struct conf *, const char *);
+static int	send_load_conf(struct conf *, const char *, int);
+static uid_t	send_owner(void);
 static int	send_periodic(const struct conf *, time_t);
 static int	send_mode(const struct conf *, int, const char *, time_t);
 static int	send_queue(const struct conf *, const struct runq_opts *);
@@ -70,30 +72,37 @@ send_usage(void)
 }
 
 /*
- * Load the configuration.  A privileged run honours another file than
- * the compiled-in one only for root or when the file and its directories
- * are root's alone, so an unprivileged user cannot point us at a config
- * of their making (and so at a password file of their choosing).
+ * Load the configuration this run may trust (helper.c), and check the
+ * spool for the modes that use it.
  */
 static int
-send_load_conf(struct conf *conf, const char *path)
+send_load_conf(struct conf *conf, const char *path, int mode)
 {
 	char	*cause = NULL;
 	int	 r;
 
-	if (path == NULL)
-		path = MF_CONF_PATH;
-	else if (privsep_privileged() && getuid() != 0 &&
-	    privsep_path_trusted(path, &cause) == -1) {
-		fprintf(stderr, "mailferry: -C %s: %s\n", path, cause);
-		exit(EX_NOPERM);
-	}
-	conf_init(conf);
-	if ((r = conf_load(conf, path, &cause)) != 0) {
+	if ((r = helper_load_conf(conf, path, &cause)) == 0 &&
+	    mode != 'd' && mode != 'c')
+		r = helper_check_spool(conf->queue_dir, &cause);
+	if (r != 0) {
 		fprintf(stderr, "mailferry: %s\n", cause);
-		exit(r == CONF_ERR_INSECURE ? EX_NOPERM : EX_CONFIG);
+		exit(r);
 	}
 	return (0);
+}
+
+/*
+ * Whose entries this run may take: all of them for root and for a
+ * program holding no privilege (a one-user install), else only the
+ * caller's own, so that nobody can hold, report or bounce another
+ * user's mail (a stopped run keeps its entries locked).
+ */
+static uid_t
+send_owner(void)
+{
+	if (!privsep_privileged() || getuid() == 0)
+		return (SPOOL_ANY_OWNER);
+	return (getuid());
 }
 
 /*
@@ -120,6 +129,7 @@ send_periodic(const struct conf *conf, time_t interval)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
 		fatal("sigprocmask");
 	memset(&ro, 0, sizeof(ro));
+	ro.owner = send_owner();
 	log_info("queue runner started, every %llds", (long long)interval);
 	while (!send_quit) {
 		runq_run(conf, &ro, &res);
@@ -222,6 +232,11 @@ send_queue(const struct conf *conf, const struct runq_opts *ro)
 		return (EX_CONFIG);
 	}
 	runq_run(conf, ro, &res);
+	if (res.status == EX_NOPERM) {
+		fprintf(stderr, "mailferry: %s\n", res.reason);
+		free(res.reason);
+		return (EX_NOPERM);
+	}
 	r = ro->show ? res.status : EX_OK;
 	if (ro->report && res.status == EX_TEMPFAIL)
 		fprintf(stderr, "mailferry: queued: %s\n", res.reason != NULL ?
@@ -244,6 +259,7 @@ main(int argc, char *argv[])
 
 	privsep_sanitise();
 	memset(&ro, 0, sizeof(ro));
+	ro.owner = send_owner();
 	while ((ch = getopt(argc, argv, "C:cdD:FI:pqt:v")) != -1) {
 		switch (ch) {
 		case 'C':
@@ -289,7 +305,7 @@ main(int argc, char *argv[])
 	/* smtp.c writes to sockets: a peer gone is an error, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	log_init("mailferry", verbose);
-	send_load_conf(&conf, conf_path);
+	send_load_conf(&conf, conf_path, mode);
 	if (mode == 'q')
 		r = send_queue(&conf, &ro);
 	else

@@ -156,6 +156,9 @@ static int	rb_copy(struct rbuf *, int, size_t, enum spool_error *,
 		    char **);
 static int	frame_header(struct rbuf *, struct spool_meta *,
 		    enum spool_error *, char **);
+static int	entry_check(struct spool_entry *, struct stat *, char **);
+static int	frame_policy(const struct spool_meta *,
+		    const struct spool_policy *, enum spool_error *, char **);
 static int	frame_body(struct rbuf *, struct commit *, off_t,
 		    enum spool_error *, char **);
 static int	id_taken(struct commit *);
@@ -1059,13 +1062,41 @@ commit_close(struct commit *cm)
 }
 
 /*
+ * The envelope rules of the trusted configuration, which the front end
+ * applies by construction: a frame is never a bounce (only
+ * mailferry-send makes those, with spool_write_entry()), and under
+ * rewrite_from = always its sender is the configured one.
+ */
+static int
+frame_policy(const struct spool_meta *m, const struct spool_policy *pol,
+    enum spool_error *err, char **cause)
+{
+	if (m->is_bounce) {
+		*err = SPOOL_ERR_POLICY;
+		xasprintf(cause, "bounce entries are not accepted from a "
+		    "caller");
+		return (-1);
+	}
+	if (pol->force_sender != NULL &&
+	    strcmp(m->sender, pol->force_sender) != 0) {
+		*err = SPOOL_ERR_POLICY;
+		xasprintf(cause, "sender <%s> not permitted: the "
+		    "configuration sends as <%s> (rewrite_from = always)",
+		    m->sender, pol->force_sender);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
  * Read a frame from in and commit it under dir as an entry of uid.
  * On success the id is in id_out (SPOOL_ID_LEN + 1 bytes) and the entry
  * is durable; on failure nothing is left behind and err says why.
  */
 int
-spool_commit_stream(const char *dir, int in, uid_t uid, off_t max_size,
-    char *id_out, enum spool_error *err, char **cause)
+spool_commit_stream(const char *dir, int in, uid_t uid,
+    const struct spool_policy *pol, char *id_out, enum spool_error *err,
+    char **cause)
 {
 	struct spool_meta	 m;
 	struct commit		 cm = { -1, -1, -1, -1, 0, "", 0 };
@@ -1077,9 +1108,10 @@ spool_commit_stream(const char *dir, int in, uid_t uid, off_t max_size,
 	rb = xcalloc(1, sizeof(*rb));
 	rb->fd = in;
 	if (frame_header(rb, &m, err, cause) == -1 ||
+	    frame_policy(&m, pol, err, cause) == -1 ||
 	    commit_begin(dir, &cm, err, cause) == -1 ||
 	    commit_header(&cm, &m, uid, err, cause) == -1 ||
-	    frame_body(rb, &cm, max_size, err, cause) == -1 ||
+	    frame_body(rb, &cm, pol->max_size, err, cause) == -1 ||
 	    commit_end(&cm, err, cause) == -1)
 		goto out;
 	strlcpy(id_out, cm.id, SPOOL_ID_LEN + 1);
@@ -1093,11 +1125,12 @@ out:
 
 /*
  * Commit an entry for m whose message is read from msg_fd to its end
- * (mailferry-send queueing a bounce it made); the uid is our own.
+ * (mailferry-send queueing a bounce it made), owned by uid: the owner
+ * of the entry it reports on, so that it is theirs to see or delete.
  */
 int
 spool_write_entry(const char *dir, const struct spool_meta *m, int msg_fd,
-    char *id_out, char **cause)
+    uid_t uid, char *id_out, char **cause)
 {
 	struct commit		 cm = { -1, -1, -1, -1, 0, "", 0 };
 	enum spool_error	 err;
@@ -1110,7 +1143,7 @@ spool_write_entry(const char *dir, const struct spool_meta *m, int msg_fd,
 		return (-1);
 	buf = xmalloc(SPOOL_BUF_SIZE);
 	if (commit_begin(dir, &cm, &err, cause) == -1 ||
-	    commit_header(&cm, m, getuid(), &err, cause) == -1)
+	    commit_header(&cm, m, uid, &err, cause) == -1)
 		goto out;
 	for (;;) {
 		if ((n = read(msg_fd, buf, SPOOL_BUF_SIZE)) == -1) {
@@ -1210,6 +1243,19 @@ int
 spool_open(const char *dir, const char *id, int lockflags,
     struct spool_entry *e, char **cause)
 {
+	return (spool_open_owned(dir, id, lockflags, SPOOL_ANY_OWNER, e,
+	    cause));
+}
+
+/*
+ * spool_open() for the entries of one owner: an entry of another uid
+ * is SPOOL_NOT_MINE and is never locked, so a run of one user can never
+ * hold another user's mail (the header, written once, is read first).
+ */
+int
+spool_open_owned(const char *dir, const char *id, int lockflags,
+    uid_t owner, struct spool_entry *e, char **cause)
+{
 	struct stat	 st;
 	char		 path[PATH_MAX];
 	int		 rv = -1;
@@ -1236,36 +1282,55 @@ spool_open(const char *dir, const char *id, int lockflags,
 		xasprintf(cause, "%s: %s", id, strerror(errno));
 		return (rv);
 	}
+	if ((rv = entry_check(e, &st, cause)) != SPOOL_OK ||
+	    (rv = entry_header(e, st.st_size, cause)) != SPOOL_OK)
+		goto fail;
+	if (owner != SPOOL_ANY_OWNER && e->uid != owner) {
+		rv = SPOOL_NOT_MINE;
+		goto fail;
+	}
+	rv = -1;
 	if (lockflags != 0 && flock(e->fd, lockflags) == -1) {
 		rv = (errno == EWOULDBLOCK) ? SPOOL_LOCKED : -1;
 		if (rv == -1)
 			xasprintf(cause, "%s: flock: %s", id, strerror(errno));
 		goto fail;
 	}
+	/* Checked after the lock: a runner may have removed it meanwhile. */
 	if (fstat(e->fd, &st) == -1) {
 		xasprintf(cause, "%s: fstat: %s", id, strerror(errno));
 		goto fail;
 	}
-	/* Checked after the lock: a runner may have removed it meanwhile. */
 	if (st.st_nlink == 0) {
 		rv = SPOOL_GONE;
 		goto fail;
 	}
-	rv = SPOOL_CORRUPT;
-	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-	    (st.st_mode & S_IWOTH) != 0 ||
-	    st.st_size > SPOOL_HEADER_MAX + SPOOL_MSG_LIMIT) {
-		xasprintf(cause, "%s: not a plain file, linked, writable by "
-		    "others or too large", id);
-		goto fail;
-	}
-	if ((rv = entry_header(e, st.st_size, cause)) != SPOOL_OK ||
-	    (rv = spool_state_load(dir, e, cause)) != SPOOL_OK)
+	if ((rv = spool_state_load(dir, e, cause)) != SPOOL_OK)
 		goto fail;
 	return (SPOOL_OK);
 fail:
 	spool_close(e);
 	return (rv);
+}
+
+/* The entry file must be a plain, private, single-linked file. */
+static int
+entry_check(struct spool_entry *e, struct stat *st, char **cause)
+{
+	if (fstat(e->fd, st) == -1) {
+		xasprintf(cause, "%s: fstat: %s", e->id, strerror(errno));
+		return (-1);
+	}
+	if (st->st_nlink == 0)
+		return (SPOOL_GONE);
+	if (!S_ISREG(st->st_mode) || st->st_nlink != 1 ||
+	    (st->st_mode & S_IWOTH) != 0 ||
+	    st->st_size > SPOOL_HEADER_MAX + SPOOL_MSG_LIMIT) {
+		xasprintf(cause, "%s: not a plain file, linked, writable by "
+		    "others or too large", e->id);
+		return (SPOOL_CORRUPT);
+	}
+	return (SPOOL_OK);
 }
 
 /* Release an entry: close (unlock) the file and free its contents. */

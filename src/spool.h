@@ -25,6 +25,11 @@
 #define SPOOL_MSG_DEFAULT	((off_t)35 * 1024 * 1024) /* no -s given */
 #define SPOOL_MSG_LIMIT		((off_t)1024 * 1024 * 1024) /* -s cap */
 #define SPOOL_ENVID_MAX		100	/* RFC 3461 ENVID */
+/*
+ * mailferry-queue accepts max_size plus this: the front end applies
+ * max_size to its input, and the headers it adds make the entry longer.
+ */
+#define SPOOL_SIZE_SLACK	((off_t)64 * 1024)
 #define SPOOL_STATE_MAX		(SPOOL_RCPT_MAX * (SPOOL_REPLY_MAX + 32) + 4096)
 #define SPOOL_TMP_MAX_AGE	(24 * 60 * 60)	/* stale tmp/ files */
 
@@ -33,6 +38,9 @@
 #define SPOOL_LOCKED		1	/* another process delivers it: skip */
 #define SPOOL_GONE		2	/* removed meanwhile: skip */
 #define SPOOL_CORRUPT		3	/* hostile or damaged: quarantine */
+#define SPOOL_NOT_MINE		4	/* another user's entry: not locked */
+
+#define SPOOL_ANY_OWNER		((uid_t)-1)	/* spool_open_owned(): all */
 
 /* Why spool_commit_stream() refused; main maps it to an exit code. */
 enum spool_error {
@@ -41,13 +49,23 @@ enum spool_error {
 	SPOOL_ERR_SIZE,		/* over the size limit: permanent (EX_DATAERR) */
 	SPOOL_ERR_TRUNC,	/* stream ended early: temporary (EX_TEMPFAIL) */
 	SPOOL_ERR_IO,		/* write, fsync, rename: temporary (EX_TEMPFAIL) */
-	SPOOL_ERR_PERM		/* EACCES/EPERM on the spool (EX_NOPERM) */
+	SPOOL_ERR_PERM,		/* EACCES/EPERM on the spool (EX_NOPERM) */
+	SPOOL_ERR_FORM,		/* message not canonical: permanent (EX_DATAERR) */
+	SPOOL_ERR_POLICY	/* envelope refused by policy (EX_NOPERM) */
+};
+
+/* What mailferry-queue enforces, from the trusted configuration. */
+struct spool_policy {
+	off_t		 max_size;	/* message bytes, at most */
+	const char	*force_sender;	/* the only envelope sender, or NULL */
+	const char	*force_from;	/* the only From: address, or NULL */
 };
 
 enum spool_rcpt_state {
 	SPOOL_RCPT_PENDING,
 	SPOOL_RCPT_SENT,
-	SPOOL_RCPT_FAILED	/* permanent refusal, reported or bounced */
+	SPOOL_RCPT_FAILED,	/* permanent refusal, reported or bounced */
+	SPOOL_RCPT_BOUNCING	/* permanent refusal, bounce not yet queued */
 };
 
 struct spool_rcpt {
@@ -105,15 +123,17 @@ int	 spool_frame_chunk(int, const void *, size_t, char **);
 int	 spool_frame_end(int, char **);
 
 /* spool.c: committing entries (mailferry-queue, bounces). */
-int	 spool_commit_stream(const char *, int, uid_t, off_t, char *,
-	    enum spool_error *, char **);
+int	 spool_commit_stream(const char *, int, uid_t,
+	    const struct spool_policy *, char *, enum spool_error *, char **);
 int	 spool_write_entry(const char *, const struct spool_meta *, int,
-	    char *, char **);
+	    uid_t, char *, char **);
 int	 spool_mkdirs(const char *, char **);
 
 /* spool.c: the untrusted reader (mailferry-send, mailq). */
 int	 spool_open(const char *, const char *, int, struct spool_entry *,
 	    char **);
+int	 spool_open_owned(const char *, const char *, int, uid_t,
+	    struct spool_entry *, char **);
 void	 spool_close(struct spool_entry *);
 
 /* spool_state.c: delivery state and queue maintenance. */

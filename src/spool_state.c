@@ -16,8 +16,10 @@
  *				(immune to wall-clock jumps)
  *	last_error TEXT		optional
  *	rcpt I STATE[ TEXT]	optional, once per index I (0-based, in the
- *				entry's order); STATE is pending, sent or
- *				failed; TEXT the last reply
+ *				entry's order); STATE is pending, sent,
+ *				failed, or bouncing (failed, and its bounce
+ *				is not queued yet: the entry stays until it
+ *				is); TEXT the last reply
  *
  * Numbers are plain decimals (no sign, no leading zero).  TEXT is
  * 1..SPOOL_REPLY_MAX bytes of printable ASCII (0x20-0x7e): replies are
@@ -86,6 +88,8 @@ spool_rcpt_state_name(enum spool_rcpt_state s)
 		return ("sent");
 	case SPOOL_RCPT_FAILED:
 		return ("failed");
+	case SPOOL_RCPT_BOUNCING:
+		return ("bouncing");
 	case SPOOL_RCPT_PENDING:
 		break;
 	}
@@ -145,6 +149,8 @@ st_rcpt(struct sparse *sp, char *v)
 		r->state = SPOOL_RCPT_FAILED;
 	else if (strcmp(word, "pending") == 0)
 		r->state = SPOOL_RCPT_PENDING;
+	else if (strcmp(word, "bouncing") == 0)
+		r->state = SPOOL_RCPT_BOUNCING;
 	else
 		return (-1);
 	if (text != NULL) {

@@ -71,28 +71,25 @@ submit_spawn(const char *path, char *const argv[], int in, int out, int err)
 	_exit(EX_OSERR);
 }
 
-/* Start mailferry-queue for the spool directory dir. */
+/*
+ * Start mailferry-queue, with -C conf_arg when the caller gave one: the
+ * helper learns the spool and the limits from that configuration.
+ */
 int
-submit_open(struct submit *s, const char *dir, const char *conf_dir,
-    off_t max_size, char **cause)
+submit_open(struct submit *s, const char *conf_arg, char **cause)
 {
 	const char	*path;
-	char		 size[32];
-	char		*argv[8];
+	char		*argv[4];
 	int		 in[2], out[2], argc = 0, pid;
 
-	(void)conf_dir;
 	memset(s, 0, sizeof(*s));
 	s->frame_fd = s->id_fd = -1;
 	path = submit_helper_path("mailferry-queue");
-	snprintf(size, sizeof(size), "%lld", (long long)max_size);
 	argv[argc++] = (char *)"mailferry-queue";
-	if (dir != NULL && strcmp(dir, MF_QUEUE_DIR) != 0) {
-		argv[argc++] = (char *)"-d";
-		argv[argc++] = (char *)dir;
+	if (conf_arg != NULL) {
+		argv[argc++] = (char *)"-C";
+		argv[argc++] = (char *)conf_arg;
 	}
-	argv[argc++] = (char *)"-s";
-	argv[argc++] = size;
 	argv[argc] = NULL;
 
 	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1) {

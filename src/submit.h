@@ -24,8 +24,7 @@ enum submit_run {
 };
 
 const char *submit_helper_path(const char *);
-int	 submit_open(struct submit *, const char *, const char *, off_t,
-	    char **);
+int	 submit_open(struct submit *, const char *, char **);
 int	 submit_write(struct submit *, const void *, size_t);
 int	 submit_close(struct submit *, char *, size_t, char **);
 void	 submit_abort(struct submit *);

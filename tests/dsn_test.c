@@ -90,7 +90,7 @@ mkentry(const char *dir, const char *sender, int bounce,
 	ATF_REQUIRE((f = tmpfile()) != NULL);
 	fputs(message, f);
 	rewind(f);
-	if (spool_write_entry(dir, &m, fileno(f), id, &cause) != 0)
+	if (spool_write_entry(dir, &m, fileno(f), getuid(), id, &cause) != 0)
 		atf_tc_fail("spool_write_entry: %s", cause);
 	fclose(f);
 	spool_meta_free(&m);
@@ -530,7 +530,7 @@ ATF_TC_BODY(headers_bounded, tc)
 	for (i = 0; i < 4000; i++)
 		fprintf(f, "X-Filler-%d: %040d\n", i, i);
 	rewind(f);
-	ATF_REQUIRE_EQ(spool_write_entry(dir, &m, fileno(f), id, &cause), 0);
+	ATF_REQUIRE_EQ(spool_write_entry(dir, &m, fileno(f), getuid(), id, &cause), 0);
 	fclose(f);
 	spool_meta_free(&m);
 	ATF_REQUIRE_EQ(spool_open(dir, id, 0, &e, &cause), SPOOL_OK);

@@ -160,11 +160,12 @@ static int
 commit_buf(const char *dir, const void *buf, size_t len, off_t max,
     char *id, enum spool_error *err)
 {
-	char	*cause = NULL;
-	int	 fd, rv;
+	struct spool_policy	 pol = { max, NULL, NULL };
+	char			*cause = NULL;
+	int			 fd, rv;
 
 	fd = mem_fd(buf, len);
-	rv = spool_commit_stream(dir, fd, 1234, max, id, err, &cause);
+	rv = spool_commit_stream(dir, fd, 1234, &pol, id, err, &cause);
 	close(fd);
 	if (rv == -1)
 		ATF_REQUIRE(cause != NULL && *err != SPOOL_ERR_NONE);
@@ -940,6 +941,7 @@ ATF_TC_WITHOUT_HEAD(write_failure);
 ATF_TC_BODY(write_failure, tc)
 {
 	struct spool_meta	 m;
+	struct spool_policy	 pol = { 200000, NULL, NULL };
 	struct rlimit		 rl;
 	enum spool_error	 err;
 	char			*dir, *frame, *msg, id[SPOOL_ID_LEN + 1];
@@ -956,7 +958,7 @@ ATF_TC_BODY(write_failure, tc)
 	signal(SIGXFSZ, SIG_IGN);
 	rl.rlim_cur = rl.rlim_max = 20000;
 	ATF_REQUIRE(setrlimit(RLIMIT_FSIZE, &rl) == 0);
-	ATF_CHECK(spool_commit_stream(dir, fd, 0, 200000, id, &err,
+	ATF_CHECK(spool_commit_stream(dir, fd, 0, &pol, id, &err,
 	    &cause) == -1);
 	ATF_CHECK_EQ(err, SPOOL_ERR_IO);
 	ATF_CHECK(cause != NULL && strstr(cause, "too large") != NULL);
@@ -1019,7 +1021,7 @@ ATF_TC_BODY(write_entry, tc)
 	m.is_bounce = 1;
 	spool_meta_add_rcpt(&m, "orig@example.com");
 	fd = mem_fd(msg, sizeof(msg) - 1);
-	ATF_REQUIRE(spool_write_entry(dir, &m, fd, id, &cause) == 0);
+	ATF_REQUIRE(spool_write_entry(dir, &m, fd, getuid(), id, &cause) == 0);
 	free(cause);
 	cause = NULL;
 	close(fd);
@@ -1031,7 +1033,7 @@ ATF_TC_BODY(write_entry, tc)
 	spool_close(&e);
 	free(m.sender);
 	m.sender = xstrdup("bad\nsender");
-	ATF_CHECK(spool_write_entry(dir, &m, 0, id, &cause) == -1);
+	ATF_CHECK(spool_write_entry(dir, &m, 0, getuid(), id, &cause) == -1);
 	free(cause);
 	ATF_CHECK_EQ(count_dir(dir, "tmp"), 0);
 	ATF_CHECK_EQ(count_dir(dir, "msg"), 1);

@@ -90,6 +90,7 @@ static void
 fuzz_frame(const uint8_t *data, size_t len)
 {
 	struct spool_entry	 e;
+	struct spool_policy	 pol = { 65536, NULL, NULL };
 	enum spool_error	 err;
 	char			 path[512], id[SPOOL_ID_LEN + 1], *cause = NULL;
 	int			 fd;
@@ -98,7 +99,7 @@ fuzz_frame(const uint8_t *data, size_t len)
 	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1 ||
 	    write(fd, data, len) != (ssize_t)len || lseek(fd, 0, 0) != 0)
 		abort();
-	if (spool_commit_stream(dir, fd, 0, 65536, id, &err, &cause) == 0) {
+	if (spool_commit_stream(dir, fd, 0, &pol, id, &err, &cause) == 0) {
 		/* Whatever the writer accepts, the reader must accept. */
 		if (spool_open(dir, id, LOCK_EX | LOCK_NB, &e, &cause) !=
 		    SPOOL_OK)
