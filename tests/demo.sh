@@ -9,7 +9,7 @@ src=$(cd "$2" && pwd)
 demo="$build/demo"
 
 rm -rf "$demo"
-mkdir -p "$demo/spool"
+mkdir -p -m 0700 "$demo/spool"
 sh "$src/tests/gen-certs.sh" "$build/tests/certs" >/dev/null
 certs="$build/tests/certs"
 password="demo-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"

@@ -274,7 +274,7 @@ foreign_config_helpers_body()
 	atf_check -s exit:77 -o empty -e match:'writable' \
 	    $AS_NOBODY "$SEND" -C "$R/open.conf" -d
 	# A spool of the user's choosing.
-	atf_check -s exit:77 -o empty -e match:'-d' \
+	atf_check -s exit:64 -o empty -e match:'usage' \
 	    $AS_NOBODY "$QUEUE" -d "$E" </dev/null
 	[ "$(ls "$E")" = evil.conf ] || atf_fail "wrote into $E: $(ls "$E")"
 	[ ! -e rec/sessions ] || atf_fail "the smarthost was contacted"

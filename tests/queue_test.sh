@@ -517,7 +517,6 @@ crash_writer_body()
 {
 	mf_smarthost_start
 	MF_DELIVERY=queue mf_conf
-	mkdir -p spool
 	# One chunk (at most 1 MiB, see spool.c), CRLF as on the wire.
 	{ printf 'Subject: crash\r\nX-Tag: crash\r\n\r\n'
 	  yes 'a line of the message body to make it big enough' |
@@ -529,7 +528,7 @@ crash_writer_body()
 	for k in 1 2 3; do
 		n=$((n + 1))
 		{ head -c 400000 frame; sleep 2; tail -c +400001 frame; } |
-		    "$MF_QUEUE" -d "$PWD/spool" >id.$n 2>/dev/null &
+		    "$MF_QUEUE" -C "$PWD/mailferry.conf" >id.$n 2>/dev/null &
 		pid=$!
 		sleep 0.3
 		kill -KILL $pid 2>/dev/null
@@ -543,7 +542,7 @@ crash_writer_body()
 	for d in 0 0.001 0.002 0.003 0.004 0.005 0.006 0.008 0.01 0.012 \
 	    0.015 0.02 0.03 0.05 0.1 0.3; do
 		n=$((n + 1))
-		"$MF_QUEUE" -d "$PWD/spool" <frame >id.$n 2>/dev/null &
+		"$MF_QUEUE" -C "$PWD/mailferry.conf" <frame >id.$n 2>/dev/null &
 		pid=$!
 		sleep $d
 		kill -KILL $pid 2>/dev/null
@@ -600,7 +599,7 @@ crash_frontend_body()
 		"$MF_SENDMAIL" -C "$PWD/mailferry.conf" bob@example.net <big 2>fe.err &
 		fe=$!
 		i=0
-		while ! pid=$(pgrep -f -- "mailferry-queue -d $PWD/spool"); do
+		while ! pid=$(pgrep -f -- "mailferry-queue -C $PWD/mailferry.conf"); do
 			i=$((i + 1))
 			[ $i -gt 1000 ] && break
 			sleep 0.01
@@ -687,7 +686,7 @@ full_disk_body()
 {
 	[ "$(id -u)" -eq 0 ] || atf_skip "needs root to mount a small tmpfs spool"
 	MF_DELIVERY=queue mf_conf
-	mount -t tmpfs -o size=1m tmpfs spool 2>mount.err ||
+	mount -t tmpfs -o size=1m,mode=0700 tmpfs spool 2>mount.err ||
 	    atf_skip "cannot mount a tmpfs: $(cat mount.err)"
 	touch mounted
 	{ printf 'Subject: big\n\n'; yes 'a line of a message too big for the spool' | head -c 2000000; } >big

@@ -279,6 +279,7 @@ ATF_TC_BODY(null_sender_bounce, tc)
 	struct spool_entry	 e;
 	enum spool_error	 err;
 	char			*dir, *frame, id[SPOOL_ID_LEN + 1];
+	char			*cause = NULL;
 	size_t			 flen;
 
 	dir = mkspool();
@@ -288,10 +289,18 @@ ATF_TC_BODY(null_sender_bounce, tc)
 	spool_meta_add_rcpt(&m, "x@example.com");
 	frame = build_frame(&m, "", 0, &flen);
 	ATF_CHECK(strncmp(frame, "sender\n", 7) == 0);
-	ATF_REQUIRE(commit_buf(dir, frame, flen, 10, id, &err) == 0);
+	/* Only mailferry-send makes bounces: a caller's frame may not. */
+	ATF_CHECK(commit_buf(dir, frame, flen, 10, id, &err) == -1);
+	ATF_CHECK_EQ(err, SPOOL_ERR_POLICY);
+	ATF_CHECK_EQ(count_dir(dir, "msg"), 0);
+	ATF_CHECK_EQ(count_dir(dir, "tmp"), 0);
+	/* The same envelope as an entry mailferry-send writes. */
+	ATF_REQUIRE(spool_write_entry(dir, &m, mem_fd("", 0), 4321, id,
+	    &cause) == 0);
 	ATF_REQUIRE_EQ(open_entry(dir, id, 0, &e), SPOOL_OK);
 	compare_meta(&m, &e.meta);
 	ATF_CHECK_EQ(e.msg_size, 0);
+	ATF_CHECK_EQ(e.uid, 4321);
 	spool_close(&e);
 	spool_meta_free(&m);
 	free(frame);
