@@ -177,16 +177,18 @@ secret_file_check(const char *path, const struct stat *sb, char **cause)
 		xasprintf(cause, "password_file %s: not a regular file: "
 		    "make it a file owned by root:%s, mode 0640", path, grp);
 	else if (bad == 'o')
-		xasprintf(cause, "password_file %s: mode %04o gives others "
-		    "access: chmod o-rwx %s", path, mode, path);
+		xasprintf(cause, "password_file %s: readable, writable or "
+		    "executable by others (mode %04o): chmod o-rwx %s", path,
+		    mode, path);
 	else if (bad == 'u')
 		xasprintf(cause, "password_file %s: owned by uid %lu: "
 		    "chown root:%s %s && chmod 0640 %s", path,
 		    (unsigned long)sb->st_uid, grp, path, path);
 	else
-		xasprintf(cause, "password_file %s: mode %04o gives group "
-		    "gid %lu access: chgrp %s %s (or chmod g-rwx %s)", path,
-		    mode, (unsigned long)sb->st_gid, grp, path, path);
+		xasprintf(cause, "password_file %s: readable, writable or "
+		    "executable by group %lu (mode %04o): chgrp %s %s "
+		    "(or chmod g-rwx %s)", path, (unsigned long)sb->st_gid,
+		    mode, grp, path, path);
 	return (-1);
 }
 

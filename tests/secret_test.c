@@ -138,20 +138,21 @@ ATF_TC_BODY(password_file, tc)
 		{ "hunter2\n", 8, 0600, OWN_ROOT, GRP_OTHER, 0, "hunter2" },
 		/* Others: refused whatever the owner. */
 		{ "hunter2\n", 8, 0644, OWN_ROOT, GRP_EGID, CONF_ERR_INSECURE,
-		    "mode 0644 gives others access: chmod o-rwx" },
+		    "readable, writable or executable by others (mode 0644): "
+		    "chmod o-rwx" },
 		{ "hunter2\n", 8, 0604, OWN_ROOT, GRP_EGID, CONF_ERR_INSECURE,
-		    "mode 0604 gives others access: chmod o-rwx" },
+		    "by others (mode 0604): chmod o-rwx" },
 		{ "hunter2\n", 8, 0602, OWN_ROOT, GRP_EGID, CONF_ERR_INSECURE,
-		    "gives others access" },
+		    "by others (mode 060" },
 		{ "hunter2\n", 8, 0601, OWN_ROOT, GRP_EGID, CONF_ERR_INSECURE,
-		    "gives others access" },
+		    "by others (mode 060" },
 		/* Group bits for another group. */
 		{ "hunter2\n", 8, 0660, OWN_ROOT, GRP_OTHER, CONF_ERR_INSECURE,
-		    "mode 0660 gives group gid 65534 access: chgrp " },
+		    "by group 65534 (mode 0660): chgrp " },
 		{ "hunter2\n", 8, 0640, OWN_ROOT, GRP_OTHER, CONF_ERR_INSECURE,
-		    "gives group gid 65534 access" },
+		    "by group 65534 (mode 06" },
 		{ "hunter2\n", 8, 0610, OWN_ROOT, GRP_OTHER, CONF_ERR_INSECURE,
-		    "gives group gid 65534 access" },
+		    "by group 65534 (mode 06" },
 		/* Somebody else's file, even private. */
 		{ "hunter2\n", 8, 0600, OWN_OTHER, GRP_EGID, CONF_ERR_INSECURE,
 		    "owned by uid 65534: chown root:" },
