@@ -800,9 +800,10 @@ bs_feed(void *arg, const char *buf, size_t len)
 static void
 bs_data_end(struct bs *bs, struct bs_feed *f)
 {
-	struct msg	 m;
-	char		*cause = NULL;
-	int		 r;
+	struct submit_req	 req;
+	struct msg		 m;
+	char			*cause = NULL;
+	int			 r;
 
 	bs_msg = &m;
 	if (f->err == 0)
@@ -842,7 +843,11 @@ bs_data_end(struct bs *bs, struct bs_feed *f)
 	    bs->conf->delivery == CONF_DELIVERY_QUEUE))
 		return;
 	/* Never wait here: the client's timeout runs (DESIGN.md 3). */
-	submit_run(SUBMIT_RUN_BACKGROUND, bs->conf_arg, bs->d.id, 0);
+	memset(&req, 0, sizeof(req));
+	req.op = SUBMIT_OP_AFTER_BACKGROUND;
+	req.conf_path = bs->conf_arg;
+	req.id = bs->d.id;
+	(void)submit_send(&req);
 }
 
 /* A message was not accepted: reply, log, remember for the exit. */

@@ -23,7 +23,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -32,8 +31,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -56,8 +53,6 @@
 #define CONF_LINE_MAX		199	/* inih r55: 200-byte buffer */
 #define CONF_FILE_MAX		(1024 * 1024)	/* whole file */
 #define CONF_NAME_SHOW		64	/* key names quoted in errors */
-#define CONF_SECRET_MAX		4096	/* password_file contents */
-#define CONF_CMD_OUT_MAX	(16 * 1024)	/* password_command output */
 #define CONF_MAILNAME		"/etc/mailname"
 #define CONF_DOMAIN_MAX		253
 #define CONF_LOCAL_MAX		64
@@ -147,15 +142,6 @@ static void	 conf_fmt_unit(long long, const struct conf_unit *,
 		    const char *, char *, size_t);
 static void	 conf_fmt(const struct conf *, const struct conf_opt *,
 		    char *, size_t);
-static int	 conf_read_secret_file(const char *, char **, char **);
-static int	 conf_run_command(const struct conf *, char **, char **);
-static void	 conf_exec_command(const char *, int)
-		    __attribute__((noreturn));
-static int	 conf_ms_left(const struct timespec *);
-static int	 conf_drain(int, char *, size_t, size_t *,
-		    const struct timespec *);
-static int	 conf_wait(pid_t, int, const struct timespec *, time_t,
-		    char **);
 
 static const struct conf_enum conf_tls_names[] = {
 	{ "starttls",	CONF_TLS_STARTTLS },
@@ -1187,274 +1173,4 @@ conf_free(struct conf *c)
 	free(c->path);
 	explicit_bzero(c, sizeof(*c));
 	TAILQ_INIT(&c->aliases);
-}
-
-/*
- * Read the smarthost password from password_file or password_command.
- * The caller frees it with freezero(p, strlen(p)).
- */
-int
-conf_read_password(const struct conf *c, char **password, char **cause)
-{
-	*password = NULL;
-	if (c->password_file != NULL)
-		return (conf_read_secret_file(c->password_file, password,
-		    cause));
-	if (c->password_command != NULL)
-		return (conf_run_command(c, password, cause));
-	xasprintf(cause, "%s: neither password_file nor password_command "
-	    "is set", c->path != NULL ? c->path : MF_CONF_PATH);
-	return (CONF_ERR_SYNTAX);
-}
-
-/* The first line of a private regular file, at most 4 KiB. */
-static int
-conf_read_secret_file(const char *path, char **password, char **cause)
-{
-	char		 buf[CONF_SECRET_MAX + 2];
-	const char	*what = NULL;
-	struct stat	 sb;
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd, rc = CONF_ERR_SYNTAX;
-
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
-	    O_NOCTTY);
-	if (fd == -1) {
-		if (errno == ELOOP)
-			xasprintf(cause, "password_file %s: is a symbolic "
-			    "link (refused)", path);
-		else
-			xasprintf(cause, "password_file %s: %s", path,
-			    strerror(errno));
-		if (errno == ELOOP || errno == EACCES || errno == EPERM)
-			return (CONF_ERR_INSECURE);
-		if (errno == ENOENT || errno == ENOTDIR)
-			return (CONF_ERR_SYNTAX);
-		return (CONF_ERR_TEMP);
-	}
-	if (fstat(fd, &sb) == -1) {
-		what = strerror(errno);
-		rc = CONF_ERR_TEMP;
-	} else if (!S_ISREG(sb.st_mode))
-		what = "not a regular file";
-	else if ((sb.st_mode & (S_IROTH | S_IWOTH)) != 0) {
-		what = "readable or writable by others: chmod 0640 or 0600";
-		rc = CONF_ERR_INSECURE;
-	}
-	while (what == NULL && len < sizeof(buf) - 1) {
-		if ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			what = strerror(errno);
-			rc = CONF_ERR_TEMP;
-		} else if (n == 0)
-			break;
-		else
-			len += (size_t)n;
-	}
-	close(fd);
-	if (what == NULL && len > CONF_SECRET_MAX)
-		what = "longer than 4096 bytes";
-	if (what == NULL && len > 0 && buf[len - 1] == '\n')
-		len -= (len > 1 && buf[len - 2] == '\r') ? 2 : 1;
-	if (what == NULL && len == 0)
-		what = "empty";
-	else if (what == NULL && memchr(buf, '\0', len) != NULL)
-		what = "contains a NUL byte";
-	else if (what == NULL && (memchr(buf, '\n', len) != NULL ||
-	    memchr(buf, '\r', len) != NULL))
-		what = "more than one line";
-	if (what == NULL)
-		*password = xstrndup(buf, len);
-	else
-		xasprintf(cause, "password_file %s: %s", path, what);
-	explicit_bzero(buf, sizeof(buf));
-	return (what == NULL ? 0 : rc);
-}
-
-/*
- * Run password_command with /bin/sh, stdin on /dev/null and only PATH
- * in the environment; the password is the first line of its output.
- * It must finish within `timeout`.
- */
-static int
-conf_run_command(const struct conf *c, char **password, char **cause)
-{
-	char		 buf[CONF_CMD_OUT_MAX + 1];
-	struct timespec	 end;
-	const char	*what = NULL;
-	char		*nl;
-	size_t		 len = 0;
-	pid_t		 pid;
-	int		 p[2], rc, failed;
-
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		xasprintf(cause, "password_command: pipe: %s", strerror(errno));
-		return (CONF_ERR_TEMP);
-	}
-	if ((pid = fork()) == -1) {
-		xasprintf(cause, "password_command: fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		return (CONF_ERR_TEMP);
-	}
-	if (pid == 0)
-		conf_exec_command(c->password_command, p[1]);
-	close(p[1]);
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += c->timeout;
-	failed = conf_drain(p[0], buf, sizeof(buf), &len, &end);
-	close(p[0]);
-	if ((rc = conf_wait(pid, failed, &end, c->timeout, cause)) != 0) {
-		explicit_bzero(buf, sizeof(buf));
-		return (rc);
-	}
-	if ((nl = memchr(buf, '\n', len)) != NULL)
-		len = (size_t)(nl - buf);
-	else if (len >= CONF_CMD_OUT_MAX)
-		what = "first line of output longer than 16 KiB";
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	if (what == NULL && len == 0) {
-		what = "printed nothing";
-		rc = CONF_ERR_TEMP;
-	} else if (what == NULL && memchr(buf, '\0', len) != NULL)
-		what = "output contains a NUL byte";
-	else if (what == NULL && memchr(buf, '\r', len) != NULL)
-		what = "output contains a stray carriage return";
-	if (what == NULL)
-		*password = xstrndup(buf, len);
-	else {
-		xasprintf(cause, "password_command: %s", what);
-		if (rc == 0)
-			rc = CONF_ERR_SYNTAX;
-	}
-	explicit_bzero(buf, sizeof(buf));
-	return (rc);
-}
-
-/* The child of conf_run_command(): never returns. */
-static void
-conf_exec_command(const char *cmd, int out)
-{
-	char		*argv[] = { "sh", "-c", NULL, NULL };
-	char		*envp[] = { "PATH=/usr/bin:/bin", NULL };
-	sigset_t	 none;
-	int		 fd;
-
-	argv[2] = (char *)cmd;
-	(void)setpgid(0, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	if (out != STDOUT_FILENO && dup2(out, STDOUT_FILENO) == -1)
-		_exit(127);
-	if ((fd = open("/dev/null", O_RDONLY)) == -1 ||
-	    dup2(fd, STDIN_FILENO) == -1)
-		_exit(127);
-	closefrom(STDERR_FILENO + 1);
-	execve("/bin/sh", argv, envp);
-	_exit(127);
-}
-
-/* Milliseconds left until end on the monotonic clock (0 if past). */
-static int
-conf_ms_left(const struct timespec *end)
-{
-	struct timespec	 now;
-	long long	 ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (end->tv_sec - now.tv_sec) * 1000LL +
-	    (end->tv_nsec - now.tv_nsec) / 1000000;
-	if (ms <= 0)
-		return (0);
-	return (ms > INT_MAX ? INT_MAX : (int)ms);
-}
-
-/*
- * Read fd to EOF into buf (NUL-terminated; bytes past its end are
- * read and dropped) before end.  Returns -1 on a time out or a read
- * error, else 0.
- */
-static int
-conf_drain(int fd, char *buf, size_t size, size_t *lenp,
-    const struct timespec *end)
-{
-	struct pollfd	 pfd;
-	char		 junk[512];
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 ms, eof = 0;
-
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	while ((ms = conf_ms_left(end)) > 0) {
-		if ((n = poll(&pfd, 1, ms)) == 0)
-			continue;
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			break;
-		if (len < size - 1)
-			n = read(fd, buf + len, size - 1 - len);
-		else
-			n = read(fd, junk, sizeof(junk));
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0) {
-			eof = n == 0;
-			break;
-		}
-		if (len < size - 1)
-			len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*lenp = len;
-	explicit_bzero(junk, sizeof(junk));
-	return (eof ? 0 : -1);
-}
-
-/*
- * Reap the password command, killing its process group if it failed
- * to finish before end; 0 if it exited with status 0.
- */
-static int
-conf_wait(pid_t pid, int failed, const struct timespec *end,
-    time_t timeout, char **cause)
-{
-	struct timespec	 tick = { 0, 10 * 1000 * 1000 };
-	pid_t		 r;
-	int		 status;
-
-	while (!failed && (r = waitpid(pid, &status, WNOHANG)) == 0) {
-		if (conf_ms_left(end) == 0)
-			failed = 1;
-		else
-			nanosleep(&tick, NULL);
-	}
-	if (failed) {
-		kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
-		while ((r = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
-			;
-	}
-	if (r == -1 && errno != EINTR) {
-		xasprintf(cause, "password_command: waitpid: %s",
-		    strerror(errno));
-		return (CONF_ERR_TEMP);
-	}
-	if (failed)
-		xasprintf(cause, "password_command: no answer within %llds",
-		    (long long)timeout);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return (0);
-	else if (WIFEXITED(status))
-		xasprintf(cause, "password_command: exited with status %d",
-		    WEXITSTATUS(status));
-	else
-		xasprintf(cause, "password_command: killed by signal %d",
-		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	return (CONF_ERR_TEMP);
 }

@@ -82,7 +82,7 @@ struct conf {
 	off_t		 max_size;
 };
 
-/* Return values of conf_load() and conf_read_password() besides 0. */
+/* Return values of conf_load() and secret_read() besides 0. */
 #define CONF_ERR_SYNTAX		-1	/* bad file: EX_CONFIG */
 #define CONF_ERR_INSECURE	-2	/* secret readable by others: EX_NOPERM */
 #define CONF_ERR_TEMP		-3	/* try again later: keep mail queued */
@@ -96,7 +96,6 @@ int	 conf_load(struct conf *, const char *, char **);
 int	 conf_load_fp(struct conf *, FILE *, const char *, char **);
 int	 conf_check_relay(const struct conf *, char **);
 void	 conf_dump(const struct conf *, FILE *);
-int	 conf_read_password(const struct conf *, char **, char **);
 const char *conf_alias_lookup(const struct conf *, const char *);
 void	 conf_free(struct conf *);
 

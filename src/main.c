@@ -38,7 +38,7 @@ static int	main_helpers_setid(void);
 static const char *main_conf_path(const char *);
 static void	main_load_conf(struct conf *, const char *);
 static int	main_long_option(int, char **);
-static int	main_send(const char *, const char *, const char *, int);
+static int	main_send(enum submit_op, const char *, const char *, int);
 static int	main_runq(const struct opts *, const char *);
 static int	main_newaliases(const struct conf *);
 static int	main_verify(const struct conf *, const struct opts *);
@@ -106,27 +106,19 @@ main_load_conf(struct conf *conf, const char *path)
 		    cause);
 }
 
-/* Run mailferry-send with a few arguments, waiting for it. */
+/* Ask mailferry-send for op (waited for: its exit status). */
 static int
-main_send(const char *conf_arg, const char *a1, const char *a2, int verbose)
+main_send(enum submit_op op, const char *conf_arg, const char *id,
+    int verbose)
 {
-	char	*argv[8];
-	int	 argc = 0;
+	struct submit_req	 req;
 
-	argv[argc++] = (char *)"mailferry-send";
-	if (conf_arg != NULL) {
-		argv[argc++] = (char *)"-C";
-		argv[argc++] = (char *)conf_arg;
-	}
-	if (verbose)
-		argv[argc++] = (char *)"-v";
-	argv[argc++] = (char *)a1;
-	if (a2 != NULL)
-		argv[argc++] = (char *)a2;
-	argv[argc] = NULL;
-	fflush(stdout);
-	return (submit_exec_send(submit_helper_path("mailferry-send"), 1,
-	    argv));
+	memset(&req, 0, sizeof(req));
+	req.op = op;
+	req.conf_path = conf_arg;
+	req.id = id;
+	req.verbose = verbose;
+	return (submit_send(&req));
 }
 
 /*
@@ -156,11 +148,12 @@ main_long_option(int argc, char **argv)
 		return (EX_OK);
 	}
 	if (strcmp(argv[i], "--check") == 0 && argc == i + 1)
-		return (main_send(conf_arg, "-c", NULL, 0));
+		return (main_send(SUBMIT_OP_CHECK, conf_arg, NULL, 0));
 	if (strcmp(argv[i], "--dump-config") == 0 && argc == i + 1)
-		return (main_send(conf_arg, "-d", NULL, 0));
+		return (main_send(SUBMIT_OP_DUMP, conf_arg, NULL, 0));
 	if (strcmp(argv[i], "--delete") == 0 && argc == i + 2)
-		return (main_send(conf_arg, "-D", argv[i + 1], 0));
+		return (main_send(SUBMIT_OP_DELETE, conf_arg, argv[i + 1],
+		    0));
 	main_die(EX_USAGE, "unknown option %s\n%s", argv[i], opts_usage());
 }
 
@@ -168,52 +161,29 @@ main_long_option(int argc, char **argv)
 static int
 main_runq(const struct opts *o, const char *conf_arg)
 {
-	char	 secs[32];
+	struct submit_req	 req;
+	int			 saved;
 
 	if (o->queue_interval > 0) {
-		char		*argv[8];
-		const char	*path = submit_helper_path("mailferry-send");
-		int		 argc = 0;
-
 		/*
 		 * Become the runner (no fork): a supervisor's SIGTERM must
 		 * reach the process that runs the queue.
 		 */
-		snprintf(secs, sizeof(secs), "%lld",
-		    (long long)o->queue_interval);
-		argv[argc++] = (char *)"mailferry-send";
-		if (conf_arg != NULL) {
-			argv[argc++] = (char *)"-C";
-			argv[argc++] = (char *)conf_arg;
-		}
-		if (o->verbose)
-			argv[argc++] = (char *)"-v";
-		argv[argc++] = (char *)"-t";
-		argv[argc++] = secs;
-		argv[argc] = NULL;
-		fflush(stdout);
-		execv(path, argv);
-		main_die(EX_OSERR, "cannot run %s: %s", path, strerror(errno));
+		memset(&req, 0, sizeof(req));
+		req.op = SUBMIT_OP_PERIODIC;
+		req.conf_path = conf_arg;
+		req.interval = (long long)o->queue_interval;
+		req.verbose = o->verbose;
+		(void)submit_send(&req);
+		saved = errno;
+		main_die(EX_OSERR, "cannot run %s: %s",
+		    submit_helper_path("mailferry-send"), strerror(saved));
 	}
 	if (o->qfilter == OPTS_QFILTER_ID && !o->qfilter_negate &&
-	    o->qfilter_str != NULL && spool_id_valid(o->qfilter_str)) {
-		char	*argv[8];
-		int	 argc = 0;
-
-		argv[argc++] = (char *)"mailferry-send";
-		if (conf_arg != NULL) {
-			argv[argc++] = (char *)"-C";
-			argv[argc++] = (char *)conf_arg;
-		}
-		if (o->verbose)
-			argv[argc++] = (char *)"-v";
-		argv[argc++] = (char *)"-I";
-		argv[argc++] = o->qfilter_str;
-		argv[argc] = NULL;
-		return (submit_exec_send(submit_helper_path("mailferry-send"),
-		    1, argv));
-	}
-	return (main_send(conf_arg, "-q", NULL, o->verbose));
+	    o->qfilter_str != NULL && spool_id_valid(o->qfilter_str))
+		return (main_send(SUBMIT_OP_RUN_ONE, conf_arg, o->qfilter_str,
+		    o->verbose));
+	return (main_send(SUBMIT_OP_RUNQ, conf_arg, NULL, o->verbose));
 }
 
 /* newaliases: check that every alias parses; nothing to rebuild. */
@@ -311,12 +281,12 @@ main_after_commit(const struct conf *conf, const struct opts *o,
 	case CONF_DELIVERY_QUEUE:
 		return (EX_OK);
 	case CONF_DELIVERY_BACKGROUND:
-		submit_run(SUBMIT_RUN_BACKGROUND, conf_arg, id, 0);
+		(void)main_send(SUBMIT_OP_AFTER_BACKGROUND, conf_arg, id, 0);
 		return (EX_OK);
 	case CONF_DELIVERY_FOREGROUND:
 		break;
 	}
-	r = submit_run(SUBMIT_RUN_FOREGROUND, conf_arg, id, o->verbose);
+	r = main_send(SUBMIT_OP_AFTER_FOREGROUND, conf_arg, id, o->verbose);
 	/*
 	 * Refused for good: the entry is gone and the caller must know.
 	 * Anything else leaves it queued (mailferry-send said why), and a
@@ -421,7 +391,7 @@ main(int argc, char *argv[])
 
 	switch (o.mode) {
 	case OPTS_MODE_PRINTQ:
-		r = main_send(conf_arg, "-p", NULL, 0);
+		r = main_send(SUBMIT_OP_LIST, conf_arg, NULL, 0);
 		break;
 	case OPTS_MODE_RUNQ:
 		r = main_runq(&o, conf_arg);

@@ -52,6 +52,7 @@
 #include "conf.h"
 #include "dsn.h"
 #include "runq.h"
+#include "secret.h"
 #include "smtp.h"
 #include "spool.h"
 
@@ -576,7 +577,7 @@ runq_connect(struct runq_ctx *ctx, struct runq_batch *b)
 	if (ctx->s != NULL)
 		return (0);
 	if (!ctx->have_password && conf->auth != CONF_AUTH_NONE &&
-	    conf->user != NULL && conf_read_password(conf, &ctx->password,
+	    conf->user != NULL && secret_read(conf, &ctx->password,
 	    &cause) != 0) {
 		runq_defer_all(ctx, b, cause);
 		free(cause);

@@ -50,6 +50,7 @@
 #include "mailq.h"
 #include "privsep.h"
 #include "runq.h"
+#include "secret.h"
 #include "smtp.h"
 #include "spool.h"
 
@@ -173,7 +174,7 @@ send_check(const struct conf *conf)
 		return (EX_CONFIG);
 	}
 	if (conf->auth != CONF_AUTH_NONE && conf->user != NULL &&
-	    (r = conf_read_password(conf, &password, &cause)) != 0) {
+	    (r = secret_read(conf, &password, &cause)) != 0) {
 		fprintf(stderr, "mailferry: %s\n", cause);
 		return (r == CONF_ERR_INSECURE ? EX_NOPERM :
 		    r == CONF_ERR_SYNTAX ? EX_CONFIG : EX_TEMPFAIL);

@@ -8,6 +8,10 @@
  * the entry is durable.  Then it starts mailferry-send, the only
  * program that can read the smarthost password: fully detached for
  * background delivery, or waited for in the foreground.
+ *
+ * This file is the only one that knows the helpers' command lines:
+ * every other module asks for mailferry-send with a struct submit_req
+ * (submit_argv() below is the one builder).
  */
 #include "config.h"
 
@@ -26,8 +30,14 @@
 #include "mailferry.h"
 #include "submit.h"
 
+#define SUBMIT_ARGV_MAX	10	/* mailferry-send's longest command line */
+
 static int	submit_spawn(const char *, char *const [], int, int, int);
 static int	submit_status(int);
+static int	submit_argv(const struct submit_req *, char *[], char *,
+		    size_t);
+static int	submit_wait(const char *, char *const []);
+static int	submit_detach(const char *, char *const []);
 
 /*
  * Return the path of a helper program.  MAILFERRY_LIBEXECDIR is a hook
@@ -208,64 +218,118 @@ submit_abort(struct submit *s)
 }
 
 /*
- * Start mailferry-send for the new entry id.  In the background it is
- * fully detached (new session, fds 0-2 on /dev/null), so callers that
- * read our pipes to EOF (Symfony, node) never wait for it.  In the
- * foreground its stderr is ours and its exit status is returned.
+ * Build mailferry-send's argument vector for req, the one place that
+ * knows its command line (send_main.c documents it):
+ *   mailferry-send [-C conf] [-v] OP
+ * where OP is -q, -I id, -t seconds, -p, -D id, -c, -d, -q -I id
+ * (after a submission, detached) or -F -I id (after one, waited for).
+ * -v is passed for the ops that log (never for -p, -D, -c, -d).
+ * Returns -1 if req lacks the id or interval its op needs.
  */
-int
-submit_run(enum submit_run how, const char *conf_path, const char *id,
-    int verbose)
+static int
+submit_argv(const struct submit_req *req, char *argv[], char *secs,
+    size_t secslen)
 {
-	char	*argv[10];
+	static const struct {
+		enum submit_op	 op;
+		const char	*flag1, *flag2;
+		int		 verbose, id;
+	} ops[] = {
+		{ SUBMIT_OP_RUNQ, "-q", NULL, 1, 0 },
+		{ SUBMIT_OP_RUN_ONE, "-I", NULL, 1, 1 },
+		{ SUBMIT_OP_PERIODIC, "-t", NULL, 1, 0 },
+		{ SUBMIT_OP_LIST, "-p", NULL, 0, 0 },
+		{ SUBMIT_OP_DELETE, "-D", NULL, 0, 1 },
+		{ SUBMIT_OP_CHECK, "-c", NULL, 0, 0 },
+		{ SUBMIT_OP_DUMP, "-d", NULL, 0, 0 },
+		{ SUBMIT_OP_AFTER_BACKGROUND, "-q", "-I", 1, 1 },
+		{ SUBMIT_OP_AFTER_FOREGROUND, "-F", "-I", 1, 1 },
+	};
+	size_t	 i;
 	int	 argc = 0;
 
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (ops[i].op == req->op)
+			break;
+	if (i == sizeof(ops) / sizeof(ops[0]) ||
+	    (ops[i].id && (req->id == NULL || *req->id == '\0')) ||
+	    (req->op == SUBMIT_OP_PERIODIC && req->interval <= 0))
+		return (-1);
 	argv[argc++] = (char *)"mailferry-send";
-	if (conf_path != NULL) {
+	if (req->conf_path != NULL) {
 		argv[argc++] = (char *)"-C";
-		argv[argc++] = (char *)conf_path;
+		argv[argc++] = (char *)req->conf_path;
 	}
-	if (verbose)
+	if (req->verbose && ops[i].verbose)
 		argv[argc++] = (char *)"-v";
-	argv[argc++] = (char *)(how == SUBMIT_RUN_FOREGROUND ? "-F" : "-q");
-	argv[argc++] = (char *)"-I";
-	argv[argc++] = (char *)id;
-	argv[argc] = NULL;
-
-	switch (how) {
-	case SUBMIT_RUN_NONE:
-		return (0);
-	case SUBMIT_RUN_FOREGROUND:
-		return (submit_exec_send(submit_helper_path("mailferry-send"),
-		    1, argv));
-	case SUBMIT_RUN_BACKGROUND:
-		return (submit_exec_send(submit_helper_path("mailferry-send"),
-		    0, argv));
+	argv[argc++] = (char *)ops[i].flag1;
+	if (ops[i].flag2 != NULL)
+		argv[argc++] = (char *)ops[i].flag2;
+	if (ops[i].id)
+		argv[argc++] = (char *)req->id;
+	if (req->op == SUBMIT_OP_PERIODIC) {
+		snprintf(secs, secslen, "%lld", req->interval);
+		argv[argc++] = secs;
 	}
-	return (0);
+	argv[argc] = NULL;
+	return (argc);
 }
 
 /*
- * Run mailferry-send with argv: waited for (its exit status returned)
- * or detached twice over into a session of its own (0 returned).
+ * Run mailferry-send for req.  SUBMIT_OP_AFTER_BACKGROUND is fully
+ * detached (new session, fds 0-2 on /dev/null), so callers that read
+ * our pipes to EOF (Symfony, node) never wait for it: 0 is returned
+ * (EX_OSERR if it could not be started).
+ * SUBMIT_OP_PERIODIC replaces this process (a supervisor's SIGTERM must
+ * reach the runner) and returns EX_OSERR, errno set, only if it cannot.
+ * The other ops are waited for, with our stdio, and return the
+ * helper's exit status.  EX_SOFTWARE: req is incomplete.
  */
 int
-submit_exec_send(const char *path, int wait_for, char *const argv[])
+submit_send(const struct submit_req *req)
+{
+	char		*argv[SUBMIT_ARGV_MAX];
+	char		 secs[32];
+	const char	*path;
+
+	if (submit_argv(req, argv, secs, sizeof(secs)) == -1)
+		return (EX_SOFTWARE);
+	path = submit_helper_path("mailferry-send");
+	if (req->op == SUBMIT_OP_AFTER_BACKGROUND)
+		return (submit_detach(path, argv));
+	/* What we printed comes before what the helper prints. */
+	fflush(stdout);
+	if (req->op != SUBMIT_OP_PERIODIC)
+		return (submit_wait(path, argv));
+	execv(path, argv);
+	return (EX_OSERR);
+}
+
+/* Run mailferry-send with argv and our stdio; its exit status. */
+static int
+submit_wait(const char *path, char *const argv[])
+{
+	pid_t	 pid;
+	int	 status;
+
+	if ((pid = submit_spawn(path, argv, STDIN_FILENO, STDOUT_FILENO,
+	    STDERR_FILENO)) == -1)
+		return (EX_OSERR);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return (EX_OSERR);
+	return (submit_status(status));
+}
+
+/* Start mailferry-send detached twice over into a session of its own. */
+static int
+submit_detach(const char *path, char *const argv[])
 {
 	pid_t	 pid;
 	int	 status, fd;
 
-	if (wait_for) {
-		if ((pid = submit_spawn(path, argv, STDIN_FILENO,
-		    STDOUT_FILENO, STDERR_FILENO)) == -1)
-			return (EX_OSERR);
-		while (waitpid(pid, &status, 0) == -1)
-			if (errno != EINTR)
-				return (EX_OSERR);
-		return (submit_status(status));
-	}
 	if ((pid = fork()) == -1)
-		return (-1);
+		return (EX_OSERR);
 	if (pid == 0) {
 		if (setsid() == -1 || (pid = fork()) == -1)
 			_exit(EX_OSERR);

@@ -16,11 +16,25 @@ struct submit {
 	int	 broken;	/* it went away while we wrote */
 };
 
-/* How mailferry-send is started after a submission. */
-enum submit_run {
-	SUBMIT_RUN_NONE,	/* -odq: spool only */
-	SUBMIT_RUN_BACKGROUND,	/* detached, fds on /dev/null */
-	SUBMIT_RUN_FOREGROUND	/* waited for, its stderr is ours */
+/* What mailferry-send is asked to do. */
+enum submit_op {
+	SUBMIT_OP_RUNQ,			/* -q: one queue run, waited for */
+	SUBMIT_OP_RUN_ONE,		/* -I id: sendmail -qI, waited for */
+	SUBMIT_OP_PERIODIC,		/* -t secs: exec, become the runner */
+	SUBMIT_OP_LIST,			/* -p: mailq */
+	SUBMIT_OP_DELETE,		/* -D id: --delete */
+	SUBMIT_OP_CHECK,		/* -c: --check */
+	SUBMIT_OP_DUMP,			/* -d: --dump-config */
+	SUBMIT_OP_AFTER_BACKGROUND,	/* -q -I id, detached */
+	SUBMIT_OP_AFTER_FOREGROUND	/* -F -I id, waited for */
+};
+
+struct submit_req {
+	enum submit_op	 op;
+	const char	*conf_path;	/* -C, or NULL for the default */
+	const char	*id;		/* queue id (RUN_ONE, DELETE, AFTER_*) */
+	long long	 interval;	/* seconds (PERIODIC) */
+	int		 verbose;	/* -v, for the ops that log */
 };
 
 const char *submit_helper_path(const char *);
@@ -28,7 +42,6 @@ int	 submit_open(struct submit *, const char *, char **);
 int	 submit_write(struct submit *, const void *, size_t);
 int	 submit_close(struct submit *, char *, size_t, char **);
 void	 submit_abort(struct submit *);
-int	 submit_run(enum submit_run, const char *, const char *, int);
-int	 submit_exec_send(const char *, int, char *const []);
+int	 submit_send(const struct submit_req *);
 
 #endif /* SUBMIT_H */

@@ -1,6 +1,7 @@
 /*
- * conf_test: the configuration parser (src/conf.c), password sources
- * and alias lookup.  Every case runs in a fresh working directory.
+ * conf_test: the configuration parser (src/conf.c) and alias lookup
+ * (the password sources: secret_test).  Every case runs in a fresh
+ * working directory.
  */
 #include "config.h"
 
@@ -9,11 +10,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <atf-c.h>
@@ -38,7 +37,6 @@ struct bad_case {
 };
 
 static void	 write_file(const char *, const char *, size_t, mode_t);
-static char	*abs_path(const char *);
 static int	 load(struct conf *, const char *, size_t, mode_t, char **);
 static char	*dump(const struct conf *);
 static void	 check_bad(const struct bad_case *, const char *);
@@ -54,17 +52,6 @@ write_file(const char *name, const char *data, size_t len, mode_t mode)
 	ATF_REQUIRE(write(fd, data, len) == (ssize_t)len);
 	ATF_REQUIRE(fchmod(fd, mode) == 0);
 	ATF_REQUIRE(close(fd) == 0);
-}
-
-static char *
-abs_path(const char *name)
-{
-	char	 cwd[PATH_MAX];
-	char	*p;
-
-	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
-	ATF_REQUIRE(asprintf(&p, "%s/%s", cwd, name) != -1);
-	return (p);
 }
 
 static int
@@ -539,186 +526,6 @@ ATF_TC_BODY(sample_file, tc)
 #endif
 }
 
-/* Set password_file to an absolute path for name. */
-static void
-pw_conf(struct conf *c, const char *name)
-{
-	conf_init(c);
-	c->password_file = abs_path(name);
-}
-
-ATF_TC_WITHOUT_HEAD(password_file);
-ATF_TC_BODY(password_file, tc)
-{
-	static const struct {
-		const char	*data;
-		size_t		 len;
-		mode_t		 mode;
-		int		 rc;
-		const char	*want;
-	} t[] = {
-		{ "hunter2", 7, 0600, 0, "hunter2" },
-		{ "hunter2\n", 8, 0640, 0, "hunter2" },
-		{ "hunter2\r\n", 9, 0400, 0, "hunter2" },
-		{ "hunter 2\n", 9, 0600, 0, "hunter 2" },
-		{ "hunter2\n", 8, 0644, CONF_ERR_INSECURE, NULL },
-		{ "hunter2\n", 8, 0602, CONF_ERR_INSECURE, NULL },
-		{ "", 0, 0600, CONF_ERR_SYNTAX, NULL },
-		{ "\n", 1, 0600, CONF_ERR_SYNTAX, NULL },
-		{ "hunter2\n\n", 9, 0600, CONF_ERR_SYNTAX, NULL },
-		{ "hunter2\nxyzzy\n", 14, 0600, CONF_ERR_SYNTAX, NULL },
-		{ "hun\0ter2\n", 9, 0600, CONF_ERR_SYNTAX, NULL },
-	};
-	struct conf	 c;
-	char		*pw, *cause;
-	size_t		 i;
-	int		 rc;
-
-	for (i = 0; i < nitems(t); i++) {
-		write_file("secret", t[i].data, t[i].len, t[i].mode);
-		pw_conf(&c, "secret");
-		cause = NULL;
-		rc = conf_read_password(&c, &pw, &cause);
-		if (rc != t[i].rc)
-			atf_tc_fail("password case %zu: rc %d: %s", i, rc,
-			    cause != NULL ? cause : "");
-		if (rc == 0) {
-			ATF_CHECK_STREQ(pw, t[i].want);
-			freezero(pw, strlen(pw));
-		} else {
-			ATF_CHECK(pw == NULL);
-			ATF_CHECK(cause != NULL &&
-			    strstr(cause, "secret") != NULL);
-			ATF_CHECK(strstr(cause, "hunter") == NULL);
-			ATF_CHECK(strstr(cause, "xyzzy") == NULL);
-		}
-		free(cause);
-		conf_free(&c);
-	}
-}
-
-ATF_TC_WITHOUT_HEAD(password_file_refused);
-ATF_TC_BODY(password_file_refused, tc)
-{
-	struct conf	 c;
-	char		*pw, *cause = NULL, big[5000];
-
-	write_file("real", "hunter2\n", 8, 0600);
-	ATF_REQUIRE(symlink("real", "link") == 0);
-	pw_conf(&c, "link");
-	ATF_CHECK_EQ(conf_read_password(&c, &pw, &cause), CONF_ERR_INSECURE);
-	ATF_CHECK(cause != NULL && strstr(cause, "symbolic link") != NULL);
-	free(cause);
-	conf_free(&c);
-
-	pw_conf(&c, "missing");
-	ATF_CHECK_EQ(conf_read_password(&c, &pw, &cause), CONF_ERR_SYNTAX);
-	free(cause);
-	conf_free(&c);
-
-	ATF_REQUIRE(mkdir("dir", 0700) == 0);
-	pw_conf(&c, "dir");
-	ATF_CHECK_EQ(conf_read_password(&c, &pw, &cause), CONF_ERR_SYNTAX);
-	free(cause);
-	conf_free(&c);
-
-	memset(big, 'x', sizeof(big));
-	write_file("big", big, sizeof(big), 0600);
-	pw_conf(&c, "big");
-	ATF_CHECK_EQ(conf_read_password(&c, &pw, &cause), CONF_ERR_SYNTAX);
-	free(cause);
-	conf_free(&c);
-
-	write_file("max", big, 4096, 0600);
-	pw_conf(&c, "max");
-	ATF_REQUIRE_EQ(conf_read_password(&c, &pw, &cause), 0);
-	ATF_CHECK_EQ(strlen(pw), 4096);
-	freezero(pw, strlen(pw));
-	conf_free(&c);
-
-	/* Neither source configured. */
-	conf_init(&c);
-	ATF_CHECK_EQ(conf_read_password(&c, &pw, &cause), CONF_ERR_SYNTAX);
-	free(cause);
-	conf_free(&c);
-}
-
-ATF_TC_WITHOUT_HEAD(password_command);
-ATF_TC_BODY(password_command, tc)
-{
-	static const struct {
-		const char	*cmd;
-		int		 rc;
-		const char	*want;
-	} t[] = {
-		{ "echo token", 0, "token" },
-		{ "printf 'tok en\\r\\nsecond line\\n'", 0, "tok en" },
-		{ "printf nonewline", 0, "nonewline" },
-		{ "echo \"$PATH:$HOME:$USER\"", 0, "/usr/bin:/bin::" },
-		{ "cat; echo done", 0, "done" },
-		{ "echo token; exit 3", CONF_ERR_TEMP, NULL },
-		{ "kill -9 $$", CONF_ERR_TEMP, NULL },
-		{ "true", CONF_ERR_TEMP, NULL },
-		{ "/nonexistent/program", CONF_ERR_TEMP, NULL },
-		{ "printf 'a\\000b\\n'", CONF_ERR_SYNTAX, NULL },
-		{ "head -c 20000 /dev/zero | tr '\\000' a", CONF_ERR_SYNTAX,
-		    NULL },
-		{ "head -c 30000 /dev/zero | tr '\\000' a | sed 1s/^/x\\\\n/",
-		    0, "x" },
-	};
-	struct conf	 c;
-	char		*pw, *cause;
-	size_t		 i;
-	int		 rc;
-
-	for (i = 0; i < nitems(t); i++) {
-		conf_init(&c);
-		c.password_command = strdup(t[i].cmd);
-		cause = NULL;
-		rc = conf_read_password(&c, &pw, &cause);
-		if (rc != t[i].rc)
-			atf_tc_fail("command case %zu: rc %d: %s", i, rc,
-			    cause != NULL ? cause : "");
-		if (rc == 0) {
-			ATF_CHECK_STREQ(pw, t[i].want);
-			freezero(pw, strlen(pw));
-		} else
-			ATF_CHECK(cause != NULL && pw == NULL);
-		free(cause);
-		conf_free(&c);
-	}
-}
-
-ATF_TC_WITHOUT_HEAD(password_command_timeout);
-ATF_TC_BODY(password_command_timeout, tc)
-{
-	struct conf	 c;
-	char		*pw, *cause = NULL;
-	time_t		 start;
-
-	static const char *cmds[] = {
-		"sleep 30",
-		"echo token; exec >&-; sleep 30",
-		"sleep 30 & echo token",
-	};
-	size_t		 i;
-
-	for (i = 0; i < nitems(cmds); i++) {
-		conf_init(&c);
-		c.timeout = 1;
-		c.password_command = strdup(cmds[i]);
-		start = time(NULL);
-		cause = NULL;
-		ATF_CHECK_EQ(conf_read_password(&c, &pw, &cause),
-		    CONF_ERR_TEMP);
-		ATF_CHECK(time(NULL) - start < 10);
-		ATF_CHECK(cause != NULL &&
-		    strstr(cause, "no answer") != NULL);
-		free(cause);
-		conf_free(&c);
-	}
-}
-
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, good_files);
@@ -730,9 +537,5 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, check_relay);
 	ATF_TP_ADD_TC(tp, dump_all);
 	ATF_TP_ADD_TC(tp, sample_file);
-	ATF_TP_ADD_TC(tp, password_file);
-	ATF_TP_ADD_TC(tp, password_file_refused);
-	ATF_TP_ADD_TC(tp, password_command);
-	ATF_TP_ADD_TC(tp, password_command_timeout);
 	return (atf_no_error());
 }

@@ -1,0 +1,379 @@
+/*
+ * secret.c: the smarthost password, read by mailferry-send only.
+ *
+ * This module is linked into mailferry-send alone (libmailferry_send.a):
+ * the front end and mailferry-queue never contain code that reads the
+ * secret.
+ *
+ * password_file: the first line of the file is the password, without
+ * its line end (LF or CRLF).  The file must hold exactly one non-empty
+ * line of at most SECRET_FILE_MAX bytes without NUL bytes.  It is
+ * opened without following a symbolic link and, before a byte is read,
+ * it must be a regular file with no permission bit for others, owned
+ * by root (or, when the program holds no privilege, by the real user),
+ * and with no group permission bit unless its group is our effective
+ * group (mailferry in a set-id install).  Recommended: root:mailferry
+ * 0640.  Every refusal is one line naming the fix.
+ *
+ * password_command: run with /bin/sh -c, stdin on /dev/null and only
+ * PATH in the environment; the first line of its standard output (at
+ * most SECRET_CMD_OUT_MAX bytes, CRLF or LF) is the password.  It must
+ * exit with status 0 within the configured timeout.
+ *
+ * Return values are those of conf_load(): CONF_ERR_SYNTAX (fix the
+ * configuration), CONF_ERR_INSECURE (fix the file's ownership or mode)
+ * and CONF_ERR_TEMP (try again later).  Every buffer that held the
+ * password is cleared before it is released.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mailferry.h"
+#include "conf.h"
+#include "privsep.h"
+#include "secret.h"
+
+#define SECRET_FILE_MAX		4096	/* password_file contents */
+#define SECRET_CMD_OUT_MAX	(16 * 1024)	/* password_command output */
+
+static int	 secret_file(const char *, char **, char **);
+static int	 secret_file_check(const char *, const struct stat *, char **);
+static int	 secret_command(const struct conf *, char **, char **);
+static void	 secret_exec(const char *, int) __attribute__((noreturn));
+static int	 secret_ms_left(const struct timespec *);
+static int	 secret_drain(int, char *, size_t, size_t *,
+		    const struct timespec *);
+static int	 secret_wait(pid_t, int, const struct timespec *, time_t,
+		    char **);
+
+/*
+ * Read the smarthost password from password_file or password_command.
+ * The caller frees it with freezero(p, strlen(p)).
+ */
+int
+secret_read(const struct conf *c, char **password, char **cause)
+{
+	*password = NULL;
+	if (c->password_file != NULL)
+		return (secret_file(c->password_file, password, cause));
+	if (c->password_command != NULL)
+		return (secret_command(c, password, cause));
+	xasprintf(cause, "%s: neither password_file nor password_command "
+	    "is set", c->path != NULL ? c->path : MF_CONF_PATH);
+	return (CONF_ERR_SYNTAX);
+}
+
+/* The first line of a private regular file, at most 4 KiB. */
+static int
+secret_file(const char *path, char **password, char **cause)
+{
+	char		 buf[SECRET_FILE_MAX + 2];
+	const char	*what = NULL;
+	struct stat	 sb;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd, rc = CONF_ERR_SYNTAX;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
+	    O_NOCTTY);
+	if (fd == -1) {
+		if (errno == ELOOP)
+			xasprintf(cause, "password_file %s: is a symbolic "
+			    "link (refused): name the file itself", path);
+		else
+			xasprintf(cause, "password_file %s: %s", path,
+			    strerror(errno));
+		if (errno == ELOOP || errno == EACCES || errno == EPERM)
+			return (CONF_ERR_INSECURE);
+		if (errno == ENOENT || errno == ENOTDIR)
+			return (CONF_ERR_SYNTAX);
+		return (CONF_ERR_TEMP);
+	}
+	if (fstat(fd, &sb) == -1) {
+		what = strerror(errno);
+		rc = CONF_ERR_TEMP;
+	} else if (secret_file_check(path, &sb, cause) == -1) {
+		close(fd);
+		return (CONF_ERR_INSECURE);
+	}
+	while (what == NULL && len < sizeof(buf) - 1) {
+		if ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			what = strerror(errno);
+			rc = CONF_ERR_TEMP;
+		} else if (n == 0)
+			break;
+		else
+			len += (size_t)n;
+	}
+	close(fd);
+	if (what == NULL && len > SECRET_FILE_MAX)
+		what = "longer than 4096 bytes";
+	if (what == NULL && len > 0 && buf[len - 1] == '\n')
+		len -= (len > 1 && buf[len - 2] == '\r') ? 2 : 1;
+	if (what == NULL && len == 0)
+		what = "empty";
+	else if (what == NULL && memchr(buf, '\0', len) != NULL)
+		what = "contains a NUL byte";
+	else if (what == NULL && (memchr(buf, '\n', len) != NULL ||
+	    memchr(buf, '\r', len) != NULL))
+		what = "more than one line";
+	if (what == NULL)
+		*password = xstrndup(buf, len);
+	else
+		xasprintf(cause, "password_file %s: %s", path, what);
+	explicit_bzero(buf, sizeof(buf));
+	return (what == NULL ? 0 : rc);
+}
+
+/*
+ * The ownership rule, checked before a byte is read: a regular file,
+ * nothing for others, owned by root (or by the real user when we hold
+ * no privilege, a single-user install), and group bits only for our
+ * effective group.  0, or -1 with the fix in cause.
+ */
+static int
+secret_file_check(const char *path, const struct stat *sb, char **cause)
+{
+	struct group	*gr;
+	char		 grp[64];
+	unsigned int	 mode = sb->st_mode & 07777;
+	gid_t		 egid = getegid();
+	int		 bad;
+
+	if (!S_ISREG(sb->st_mode))
+		bad = 'f';
+	else if ((sb->st_mode & S_IRWXO) != 0)
+		bad = 'o';
+	else if (sb->st_uid != 0 &&
+	    (privsep_privileged() || sb->st_uid != getuid()))
+		bad = 'u';
+	else if ((sb->st_mode & S_IRWXG) != 0 && sb->st_gid != egid)
+		bad = 'g';
+	else
+		return (0);
+
+	/* The group the fix names: ours, mailferry in a set-id install. */
+	if ((gr = getgrgid(egid)) == NULL || gr->gr_name == NULL ||
+	    strlcpy(grp, gr->gr_name, sizeof(grp)) >= sizeof(grp))
+		snprintf(grp, sizeof(grp), "%lu", (unsigned long)egid);
+	if (bad == 'f')
+		xasprintf(cause, "password_file %s: not a regular file: "
+		    "make it a file owned by root:%s, mode 0640", path, grp);
+	else if (bad == 'o')
+		xasprintf(cause, "password_file %s: readable, writable or "
+		    "executable by others (mode %04o): chmod o-rwx %s", path,
+		    mode, path);
+	else if (bad == 'u')
+		xasprintf(cause, "password_file %s: owned by uid %lu: "
+		    "chown root:%s %s && chmod 0640 %s", path,
+		    (unsigned long)sb->st_uid, grp, path, path);
+	else
+		xasprintf(cause, "password_file %s: readable, writable or "
+		    "executable by group %lu (mode %04o): chgrp %s %s "
+		    "(or chmod g-rwx %s)", path, (unsigned long)sb->st_gid,
+		    mode, grp, path, path);
+	return (-1);
+}
+
+/*
+ * Run password_command with /bin/sh, stdin on /dev/null and only PATH
+ * in the environment; the password is the first line of its output.
+ * It must finish within `timeout`.
+ */
+static int
+secret_command(const struct conf *c, char **password, char **cause)
+{
+	char		 buf[SECRET_CMD_OUT_MAX + 1];
+	struct timespec	 end;
+	const char	*what = NULL;
+	char		*nl;
+	size_t		 len = 0;
+	pid_t		 pid;
+	int		 p[2], rc, failed;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		xasprintf(cause, "password_command: pipe: %s", strerror(errno));
+		return (CONF_ERR_TEMP);
+	}
+	if ((pid = fork()) == -1) {
+		xasprintf(cause, "password_command: fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return (CONF_ERR_TEMP);
+	}
+	if (pid == 0)
+		secret_exec(c->password_command, p[1]);
+	close(p[1]);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += c->timeout;
+	failed = secret_drain(p[0], buf, sizeof(buf), &len, &end);
+	close(p[0]);
+	if ((rc = secret_wait(pid, failed, &end, c->timeout, cause)) != 0) {
+		explicit_bzero(buf, sizeof(buf));
+		return (rc);
+	}
+	if ((nl = memchr(buf, '\n', len)) != NULL)
+		len = (size_t)(nl - buf);
+	else if (len >= SECRET_CMD_OUT_MAX)
+		what = "first line of output longer than 16 KiB";
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	if (what == NULL && len == 0) {
+		what = "printed nothing";
+		rc = CONF_ERR_TEMP;
+	} else if (what == NULL && memchr(buf, '\0', len) != NULL)
+		what = "output contains a NUL byte";
+	else if (what == NULL && memchr(buf, '\r', len) != NULL)
+		what = "output contains a stray carriage return";
+	if (what == NULL)
+		*password = xstrndup(buf, len);
+	else {
+		xasprintf(cause, "password_command: %s", what);
+		if (rc == 0)
+			rc = CONF_ERR_SYNTAX;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return (rc);
+}
+
+/* The child of secret_command(): never returns. */
+static void
+secret_exec(const char *cmd, int out)
+{
+	char		*argv[] = { "sh", "-c", NULL, NULL };
+	char		*envp[] = { "PATH=/usr/bin:/bin", NULL };
+	sigset_t	 none;
+	int		 fd;
+
+	argv[2] = (char *)cmd;
+	(void)setpgid(0, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	if (out != STDOUT_FILENO && dup2(out, STDOUT_FILENO) == -1)
+		_exit(127);
+	if ((fd = open("/dev/null", O_RDONLY)) == -1 ||
+	    dup2(fd, STDIN_FILENO) == -1)
+		_exit(127);
+	closefrom(STDERR_FILENO + 1);
+	execve("/bin/sh", argv, envp);
+	_exit(127);
+}
+
+/* Milliseconds left until end on the monotonic clock (0 if past). */
+static int
+secret_ms_left(const struct timespec *end)
+{
+	struct timespec	 now;
+	long long	 ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (end->tv_sec - now.tv_sec) * 1000LL +
+	    (end->tv_nsec - now.tv_nsec) / 1000000;
+	if (ms <= 0)
+		return (0);
+	return (ms > INT_MAX ? INT_MAX : (int)ms);
+}
+
+/*
+ * Read fd to EOF into buf (NUL-terminated; bytes past its end are
+ * read and dropped) before end.  Returns -1 on a time out or a read
+ * error, else 0.
+ */
+static int
+secret_drain(int fd, char *buf, size_t size, size_t *lenp,
+    const struct timespec *end)
+{
+	struct pollfd	 pfd;
+	char		 junk[512];
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 ms, eof = 0;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while ((ms = secret_ms_left(end)) > 0) {
+		if ((n = poll(&pfd, 1, ms)) == 0)
+			continue;
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			break;
+		if (len < size - 1)
+			n = read(fd, buf + len, size - 1 - len);
+		else
+			n = read(fd, junk, sizeof(junk));
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			eof = n == 0;
+			break;
+		}
+		if (len < size - 1)
+			len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*lenp = len;
+	explicit_bzero(junk, sizeof(junk));
+	return (eof ? 0 : -1);
+}
+
+/*
+ * Reap the password command, killing its process group if it failed
+ * to finish before end; 0 if it exited with status 0.
+ */
+static int
+secret_wait(pid_t pid, int failed, const struct timespec *end,
+    time_t timeout, char **cause)
+{
+	struct timespec	 tick = { 0, 10 * 1000 * 1000 };
+	pid_t		 r;
+	int		 status;
+
+	while (!failed && (r = waitpid(pid, &status, WNOHANG)) == 0) {
+		if (secret_ms_left(end) == 0)
+			failed = 1;
+		else
+			nanosleep(&tick, NULL);
+	}
+	if (failed) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		while ((r = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
+			;
+	}
+	if (r == -1 && errno != EINTR) {
+		xasprintf(cause, "password_command: waitpid: %s",
+		    strerror(errno));
+		return (CONF_ERR_TEMP);
+	}
+	if (failed)
+		xasprintf(cause, "password_command: no answer within %llds",
+		    (long long)timeout);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return (0);
+	else if (WIFEXITED(status))
+		xasprintf(cause, "password_command: exited with status %d",
+		    WEXITSTATUS(status));
+	else
+		xasprintf(cause, "password_command: killed by signal %d",
+		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	return (CONF_ERR_TEMP);
+}

@@ -1,0 +1,13 @@
+/*
+ * secret.h: the smarthost password, from password_file or
+ * password_command.  Linked only into mailferry-send.
+ */
+#ifndef SECRET_H
+#define SECRET_H
+
+struct conf;
+
+/* Return values besides 0 are those of conf_load(): CONF_ERR_*. */
+int	 secret_read(const struct conf *, char **, char **);
+
+#endif /* SECRET_H */

@@ -1,0 +1,380 @@
+/*
+ * secret_test: the smarthost password (src/secret.c): password_file's
+ * contents and ownership rule, password_command.  Every case runs in a
+ * fresh working directory; the ownership cases need root to chown.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atf-c.h>
+
+#include "mailferry.h"
+#include "conf.h"
+#include "secret.h"
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define OTHER_UID	65534		/* "owned by somebody else" */
+#define USER_UID	1000		/* a real user for the child cases */
+
+enum owner { OWN_ROOT, OWN_OTHER };
+enum group { GRP_EGID, GRP_OTHER };
+
+struct file_case {
+	const char	*data;
+	size_t		 len;
+	mode_t		 mode;
+	enum owner	 owner;
+	enum group	 group;
+	int		 rc;
+	const char	*want;	/* the password, or a part of the cause */
+};
+
+static void	 write_file(const char *, const char *, size_t, mode_t);
+static gid_t	 other_gid(void);
+static void	 pw_conf(struct conf *, const char *);
+static void	 check_case(size_t, const struct file_case *);
+static int	 child_read(const char *, uid_t, const char *);
+
+static void
+write_file(const char *name, const char *data, size_t len, mode_t mode)
+{
+	int	 fd;
+
+	(void)unlink(name);
+	fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ATF_REQUIRE(fd != -1);
+	ATF_REQUIRE(write(fd, data, len) == (ssize_t)len);
+	ATF_REQUIRE(fchmod(fd, mode) == 0);
+	ATF_REQUIRE(close(fd) == 0);
+}
+
+/* A group that is not our effective group. */
+static gid_t
+other_gid(void)
+{
+	return (getegid() != 65534 ? 65534 : 1);
+}
+
+/* A configuration whose password_file is name (made absolute). */
+static void
+pw_conf(struct conf *c, const char *name)
+{
+	char	 cwd[PATH_MAX];
+
+	conf_init(c);
+	if (name[0] == '/') {
+		c->password_file = strdup(name);
+		return;
+	}
+	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
+	ATF_REQUIRE(asprintf(&c->password_file, "%s/%s", cwd, name) != -1);
+}
+
+/* Write, chown and read one case; the cause never shows the secret. */
+static void
+check_case(size_t i, const struct file_case *t)
+{
+	struct conf	 c;
+	char		*pw = NULL, *cause = NULL;
+	int		 rc;
+
+	write_file("secret", t->data, t->len, t->mode);
+	ATF_REQUIRE(chown("secret", t->owner == OWN_ROOT ? 0 : OTHER_UID,
+	    t->group == GRP_EGID ? getegid() : other_gid()) == 0);
+	/* chown(2) may clear mode bits: set them again. */
+	ATF_REQUIRE(chmod("secret", t->mode) == 0);
+	pw_conf(&c, "secret");
+	rc = secret_read(&c, &pw, &cause);
+	if (rc != t->rc)
+		atf_tc_fail("case %zu: rc %d, want %d: %s", i, rc, t->rc,
+		    cause != NULL ? cause : "");
+	if (rc == 0) {
+		ATF_CHECK_STREQ(pw, t->want);
+		freezero(pw, strlen(pw));
+	} else {
+		ATF_CHECK(pw == NULL);
+		if (cause == NULL || strstr(cause, t->want) == NULL ||
+		    strstr(cause, c.password_file) == NULL)
+			atf_tc_fail("case %zu: cause \"%s\", want \"%s\"", i,
+			    cause != NULL ? cause : "", t->want);
+		ATF_CHECK(strstr(cause, "hunter") == NULL);
+		ATF_CHECK(strstr(cause, "xyzzy") == NULL);
+		ATF_CHECK(strchr(cause, '\n') == NULL);
+	}
+	free(cause);
+	conf_free(&c);
+}
+
+ATF_TC(password_file);
+ATF_TC_HEAD(password_file, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "password_file: contents, modes, "
+	    "owner and group");
+	atf_tc_set_md_var(tc, "require.user", "root");
+}
+ATF_TC_BODY(password_file, tc)
+{
+	static const struct file_case t[] = {
+		/* Good: root 0600, root:<egid> 0640, line ends. */
+		{ "hunter2", 7, 0600, OWN_ROOT, GRP_EGID, 0, "hunter2" },
+		{ "hunter2\n", 8, 0640, OWN_ROOT, GRP_EGID, 0, "hunter2" },
+		{ "hunter2\r\n", 9, 0400, OWN_ROOT, GRP_EGID, 0, "hunter2" },
+		{ "hunter 2\n", 9, 0600, OWN_ROOT, GRP_EGID, 0, "hunter 2" },
+		{ "hunter2\n", 8, 0660, OWN_ROOT, GRP_EGID, 0, "hunter2" },
+		/* No group bits: any group will do. */
+		{ "hunter2\n", 8, 0600, OWN_ROOT, GRP_OTHER, 0, "hunter2" },
+		/* Others: refused whatever the owner. */
+		{ "hunter2\n", 8, 0644, OWN_ROOT, GRP_EGID, CONF_ERR_INSECURE,
+		    "readable, writable or executable by others (mode 0644): "
+		    "chmod o-rwx" },
+		{ "hunter2\n", 8, 0604, OWN_ROOT, GRP_EGID, CONF_ERR_INSECURE,
+		    "by others (mode 0604): chmod o-rwx" },
+		{ "hunter2\n", 8, 0602, OWN_ROOT, GRP_EGID, CONF_ERR_INSECURE,
+		    "by others (mode 060" },
+		{ "hunter2\n", 8, 0601, OWN_ROOT, GRP_EGID, CONF_ERR_INSECURE,
+		    "by others (mode 060" },
+		/* Group bits for another group. */
+		{ "hunter2\n", 8, 0660, OWN_ROOT, GRP_OTHER, CONF_ERR_INSECURE,
+		    "by group 65534 (mode 0660): chgrp " },
+		{ "hunter2\n", 8, 0640, OWN_ROOT, GRP_OTHER, CONF_ERR_INSECURE,
+		    "by group 65534 (mode 06" },
+		{ "hunter2\n", 8, 0610, OWN_ROOT, GRP_OTHER, CONF_ERR_INSECURE,
+		    "by group 65534 (mode 06" },
+		/* Somebody else's file, even private. */
+		{ "hunter2\n", 8, 0600, OWN_OTHER, GRP_EGID, CONF_ERR_INSECURE,
+		    "owned by uid 65534: chown root:" },
+		{ "hunter2\n", 8, 0400, OWN_OTHER, GRP_OTHER,
+		    CONF_ERR_INSECURE, "owned by uid 65534" },
+		/* Contents. */
+		{ "", 0, 0600, OWN_ROOT, GRP_EGID, CONF_ERR_SYNTAX, "empty" },
+		{ "\n", 1, 0600, OWN_ROOT, GRP_EGID, CONF_ERR_SYNTAX, "empty" },
+		{ "hunter2\n\n", 9, 0600, OWN_ROOT, GRP_EGID, CONF_ERR_SYNTAX,
+		    "more than one line" },
+		{ "hunter2\nxyzzy\n", 14, 0600, OWN_ROOT, GRP_EGID,
+		    CONF_ERR_SYNTAX, "more than one line" },
+		{ "hunter2\rxyzzy", 13, 0600, OWN_ROOT, GRP_EGID,
+		    CONF_ERR_SYNTAX, "more than one line" },
+		{ "hun\0ter2\n", 9, 0600, OWN_ROOT, GRP_EGID, CONF_ERR_SYNTAX,
+		    "NUL byte" },
+	};
+	size_t		 i;
+
+	ATF_REQUIRE(getegid() != other_gid());
+	for (i = 0; i < nitems(t); i++)
+		check_case(i, &t[i]);
+}
+
+ATF_TC_WITHOUT_HEAD(password_file_refused);
+ATF_TC_BODY(password_file_refused, tc)
+{
+	struct conf	 c;
+	char		*pw, *cause = NULL, big[5000];
+
+	write_file("real", "hunter2\n", 8, 0600);
+	ATF_REQUIRE(symlink("real", "link") == 0);
+	pw_conf(&c, "link");
+	ATF_CHECK_EQ(secret_read(&c, &pw, &cause), CONF_ERR_INSECURE);
+	ATF_CHECK(cause != NULL && strstr(cause, "symbolic link") != NULL);
+	free(cause);
+	conf_free(&c);
+
+	pw_conf(&c, "missing");
+	ATF_CHECK_EQ(secret_read(&c, &pw, &cause), CONF_ERR_SYNTAX);
+	free(cause);
+	conf_free(&c);
+
+	ATF_REQUIRE(mkdir("dir", 0700) == 0);
+	pw_conf(&c, "dir");
+	ATF_CHECK_EQ(secret_read(&c, &pw, &cause), CONF_ERR_INSECURE);
+	ATF_CHECK(cause != NULL && strstr(cause, "not a regular file") !=
+	    NULL);
+	free(cause);
+	conf_free(&c);
+
+	ATF_REQUIRE(mkfifo("fifo", 0600) == 0);
+	pw_conf(&c, "fifo");
+	ATF_CHECK_EQ(secret_read(&c, &pw, &cause), CONF_ERR_INSECURE);
+	ATF_CHECK(cause != NULL && strstr(cause, "not a regular file") !=
+	    NULL);
+	free(cause);
+	conf_free(&c);
+
+	memset(big, 'x', sizeof(big));
+	write_file("big", big, sizeof(big), 0600);
+	pw_conf(&c, "big");
+	ATF_CHECK_EQ(secret_read(&c, &pw, &cause), CONF_ERR_SYNTAX);
+	ATF_CHECK(cause != NULL && strstr(cause, "longer than 4096") != NULL);
+	free(cause);
+	conf_free(&c);
+
+	write_file("max", big, 4096, 0600);
+	pw_conf(&c, "max");
+	ATF_REQUIRE_EQ(secret_read(&c, &pw, &cause), 0);
+	ATF_CHECK_EQ(strlen(pw), 4096);
+	freezero(pw, strlen(pw));
+	conf_free(&c);
+
+	/* Neither source configured. */
+	conf_init(&c);
+	ATF_CHECK_EQ(secret_read(&c, &pw, &cause), CONF_ERR_SYNTAX);
+	free(cause);
+	conf_free(&c);
+}
+
+/*
+ * In a child with real uid USER_UID and effective uid euid, read path.
+ * Returns what secret_read() returned; the child fails the test if the
+ * cause of a refusal does not hold want.
+ */
+static int
+child_read(const char *path, uid_t euid, const char *want)
+{
+	struct conf	 c;
+	char		*pw = NULL, *cause = NULL;
+	pid_t		 pid;
+	int		 status, rc;
+
+	ATF_REQUIRE((pid = fork()) != -1);
+	if (pid == 0) {
+		if (setresuid(USER_UID, euid, 0) == -1)
+			_exit(100);
+		pw_conf(&c, path);
+		rc = secret_read(&c, &pw, &cause);
+		if (rc != 0 && (cause == NULL || strstr(cause, want) == NULL))
+			_exit(101);
+		_exit(-rc);
+	}
+	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
+	ATF_REQUIRE(WIFEXITED(status));
+	ATF_REQUIRE_MSG(WEXITSTATUS(status) < 100, "child failed: %d",
+	    WEXITSTATUS(status));
+	return (-WEXITSTATUS(status));
+}
+
+ATF_TC(password_file_user);
+ATF_TC_HEAD(password_file_user, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "password_file owned by the real "
+	    "user: fine without privilege, refused with it");
+	atf_tc_set_md_var(tc, "require.user", "root");
+}
+ATF_TC_BODY(password_file_user, tc)
+{
+	char	 dir[] = "/tmp/secret_test.XXXXXX", path[64];
+	int	 mine, privileged;
+
+	/* Outside the work directory: the child must reach the file. */
+	ATF_REQUIRE(mkdtemp(dir) != NULL);
+	ATF_REQUIRE(chmod(dir, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	write_file(path, "hunter2\n", 8, 0600);
+	ATF_REQUIRE(chown(path, USER_UID, getegid()) == 0);
+
+	/* Real and effective uid USER_UID: no privilege, its own file. */
+	mine = child_read(path, USER_UID, "");
+	/* Real uid USER_UID, effective root: privileged, refused. */
+	privileged = child_read(path, 0, "owned by uid 1000: chown root:");
+	(void)unlink(path);
+	(void)rmdir(dir);
+	ATF_CHECK_EQ(mine, 0);
+	ATF_CHECK_EQ(privileged, CONF_ERR_INSECURE);
+}
+
+ATF_TC_WITHOUT_HEAD(password_command);
+ATF_TC_BODY(password_command, tc)
+{
+	static const struct {
+		const char	*cmd;
+		int		 rc;
+		const char	*want;
+	} t[] = {
+		{ "echo token", 0, "token" },
+		{ "printf 'tok en\\r\\nsecond line\\n'", 0, "tok en" },
+		{ "printf nonewline", 0, "nonewline" },
+		{ "echo \"$PATH:$HOME:$USER\"", 0, "/usr/bin:/bin::" },
+		{ "cat; echo done", 0, "done" },
+		{ "echo token; exit 3", CONF_ERR_TEMP, NULL },
+		{ "kill -9 $$", CONF_ERR_TEMP, NULL },
+		{ "true", CONF_ERR_TEMP, NULL },
+		{ "/nonexistent/program", CONF_ERR_TEMP, NULL },
+		{ "printf 'a\\000b\\n'", CONF_ERR_SYNTAX, NULL },
+		{ "head -c 20000 /dev/zero | tr '\\000' a", CONF_ERR_SYNTAX,
+		    NULL },
+		{ "head -c 30000 /dev/zero | tr '\\000' a | sed 1s/^/x\\\\n/",
+		    0, "x" },
+	};
+	struct conf	 c;
+	char		*pw, *cause;
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < nitems(t); i++) {
+		conf_init(&c);
+		c.password_command = strdup(t[i].cmd);
+		cause = NULL;
+		rc = secret_read(&c, &pw, &cause);
+		if (rc != t[i].rc)
+			atf_tc_fail("command case %zu: rc %d: %s", i, rc,
+			    cause != NULL ? cause : "");
+		if (rc == 0) {
+			ATF_CHECK_STREQ(pw, t[i].want);
+			freezero(pw, strlen(pw));
+		} else
+			ATF_CHECK(cause != NULL && pw == NULL);
+		free(cause);
+		conf_free(&c);
+	}
+}
+
+ATF_TC_WITHOUT_HEAD(password_command_timeout);
+ATF_TC_BODY(password_command_timeout, tc)
+{
+	struct conf	 c;
+	char		*pw, *cause = NULL;
+	time_t		 start;
+
+	static const char *cmds[] = {
+		"sleep 30",
+		"echo token; exec >&-; sleep 30",
+		"sleep 30 & echo token",
+	};
+	size_t		 i;
+
+	for (i = 0; i < nitems(cmds); i++) {
+		conf_init(&c);
+		c.timeout = 1;
+		c.password_command = strdup(cmds[i]);
+		start = time(NULL);
+		cause = NULL;
+		ATF_CHECK_EQ(secret_read(&c, &pw, &cause),
+		    CONF_ERR_TEMP);
+		ATF_CHECK(time(NULL) - start < 10);
+		ATF_CHECK(cause != NULL &&
+		    strstr(cause, "no answer") != NULL);
+		free(cause);
+		conf_free(&c);
+	}
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, password_file);
+	ATF_TP_ADD_TC(tp, password_file_refused);
+	ATF_TP_ADD_TC(tp, password_file_user);
+	ATF_TP_ADD_TC(tp, password_command);
+	ATF_TP_ADD_TC(tp, password_command_timeout);
+	return (atf_no_error());
+}
