@@ -127,16 +127,16 @@ one_line()
 }
 
 # try WANT INPUT argv...: argv as nobody, stdin from INPUT, output in
-# out and err; a failure unless it exits WANT.  Sets R.
+# out and err; a failure unless it exits WANT.  Sets TR.
 try()
 {
 	want=$1
 	in=$2
 	shift 2
 	timeout 60 $AS_NOBODY "$@" <"$in" >out 2>err
-	R=$?
-	[ "$R" = "$want" ] ||
-	    bad "$*: exit $R, wanted $want (stderr: $(show err))"
+	TR=$?
+	[ "$TR" = "$want" ] ||
+	    bad "$*: exit $TR, wanted $want (stderr: $(show err))"
 }
 
 # spool_ids: entries in the installed spool (as root).
@@ -157,10 +157,15 @@ sessions()
 	cat rec/sessions 2>/dev/null || echo 0
 }
 
-# mail_from_null: whether any session carried a MAIL FROM:<>.
+# null_mails: how many MAIL FROM:<> the smarthost was sent (accepted
+# or not: msg.K.env exists only for accepted ones, so the transcripts).
+null_mails()
+{
+	cat rec/session.*/transcript 2>/dev/null | grep -c 'C: MAIL FROM:<>'
+}
 mail_from_null()
 {
-	grep -q -s '^mail [0-9-]* FROM:<>' rec/session.*/msg.*.env
+	[ "$(null_mails)" -gt 0 ]
 }
 
 # frame HEADERFILE MSGFILE: the frame mailferry-queue reads (spool.c).
@@ -168,9 +173,9 @@ frame()
 {
 	cat "$1"
 	echo
-	n=$(wc -c <"$2")
-	if [ "$n" -gt 0 ]; then
-		echo "$n"
+	fn=$(wc -c <"$2")
+	if [ "$fn" -gt 0 ]; then
+		echo "$fn"
 		cat "$2"
 	fi
 	echo 0
@@ -185,7 +190,7 @@ canon_msg()
 	printf '\r\nhello\r\n'
 }
 
-# frame_hdr SENDER [BOUNCE [RCPT]]: a frame header.
+# frame_hdr SENDER [BOUNCE [RCPT [SMTPUTF8]]]: a frame header.
 frame_hdr()
 {
 	if [ -n "$1" ]; then
@@ -195,7 +200,7 @@ frame_hdr()
 	fi
 	echo "rcpt ${3:-bob@example.net}"
 	echo 'body 7bit'
-	echo 'smtputf8 0'
+	echo "smtputf8 ${4:-0}"
 	echo "bounce ${2:-0}"
 }
 
@@ -354,7 +359,7 @@ rewrite_from = always' 'max_size = 10k' >"$P/etc/mailferry.conf"
 	# (a) another sender
 	frame_hdr evil@example.com >h.a
 	refused 77 a h.a m.good
-	[ "$R" = 77 ] && ! grep -q 'sender' err &&
+	[ "$TR" = 77 ] && ! grep -q 'sender' err &&
 	    bad "(a) stderr does not mention sender: $(show err)"
 	# (b) a forged From:
 	canon_msg boss@example.com >m.b
@@ -363,7 +368,7 @@ rewrite_from = always' 'max_size = 10k' >"$P/etc/mailferry.conf"
 	{
 		canon_msg app@example.org | sed '$d'
 		i=0
-		while [ $i -lt 320 ]; do
+		while [ $i -lt 400 ]; do
 			printf '%s\r\n' "line $i 0123456789012345678901234567890123456789012345678901"
 			i=$((i + 1))
 		done
@@ -446,40 +451,53 @@ bounce_lost_body()
 	done
 	mail_from_null || bad "no MAIL FROM:<> ever reached the smarthost"
 
-	# The same with a full file system, where one can be mounted.
-	T=$(evil_dir)
-	if mount -t tmpfs -o size=64k,mode=0755 tmpfs "$T" 2>/dev/null; then
-		echo "$T" >tmpfs-mounted
-		at_tmpfs_case "$T"
-		umount "$T" && rm -f tmpfs-mounted
+	# The same with a full file system, where one can be mounted: a
+	# small tmpfs over the spool, filled once the entry is in.
+	if mount -t tmpfs -o size=256k,mode=0770 tmpfs "$MF_INST_SPOOL" \
+	    2>/dev/null; then
+		echo "$MF_INST_SPOOL" >tmpfs-mounted
+		at_tmpfs_case
+		umount "$MF_INST_SPOOL" && rm -f tmpfs-mounted
 	else
 		echo "mount -t tmpfs failed: full-disk variant skipped"
 	fi
 	verdict
 }
-# at_tmpfs_case DIR: a spool on a tiny tmpfs, filled once the entry is in.
+# at_tmpfs_case: the full-disk variant on the tmpfs spool.
 at_tmpfs_case()
 {
-	s=$1/spool
-	install -d -o root -g mailferry -m 0770 "$s"
-	at_conf '' "dir = $s" >"$P/etc/mailferry.conf"
-	"$SENDMAIL" -q >/dev/null 2>&1
-	n0=$(sessions)
+	chown root:mailferry "$MF_INST_SPOOL"
+	chmod 0770 "$MF_INST_SPOOL"
+	for sd in msg tmp state corrupt; do
+		install -d -o root -g mailferry -m 0770 "$MF_INST_SPOOL/$sd"
+	done
+	n0=$(null_mails)
 	printf 'To: refused@example.net\nSubject: to bounce 2\n\nx\n' |
 	    $AS_NOBODY "$SENDMAIL" -odq -t -i >qout 2>qerr ||
-	    { bad "full-disk variant: nobody cannot queue: $(show qerr)"; return; }
-	orig2=$(ls "$s/msg")
-	dd if=/dev/zero of="$1/fill" bs=1k count=1024 2>/dev/null
-	"$SENDMAIL" -q >/dev/null 2>&1
-	rm -f "$1/fill"
-	[ "$(sessions)" -gt "$n0" ] || mf_wait_sessions $((n0 + 1))
+	    { bad "full disk: nobody cannot queue: $(show qerr)"; return; }
+	orig2=$(spool_ids)
+	[ -n "$orig2" ] || { bad "full disk: nothing queued"; return; }
+	s0=$(sessions)
+	dd if=/dev/zero of="$MF_INST_SPOOL/fill" bs=4k 2>/dev/null
+	$AS_NOBODY "$SENDMAIL" -q >qout 2>qerr
+	echo "full-disk run: exit $?: $(show qerr)"
+	mf_wait_sessions $((s0 + 1))
+	rm -f "$MF_INST_SPOOL/fill"
 	d2=
-	for i in $(ls "$s/msg"); do
-		grep -q '^bounce 1$' "$s/msg/$i" && d2=$i
+	for f in $(spool_ids); do
+		grep -q '^bounce 1$' "$MF_INST_SPOOL/msg/$f" && d2=$f
 	done
-	if [ ! -e "$s/msg/$orig2" ] && [ -z "$d2" ]; then
-		bad "full disk: the bounce was lost (msg/: '$(ls "$s/msg" | tr '\n' ' ')')"
+	if [ ! -e "$MF_INST_SPOOL/msg/$orig2" ] && [ -z "$d2" ]; then
+		bad "full disk: the bounce was lost: neither $orig2 nor a DSN is queued (msg/: '$(spool_ids | tr '\n' ' ')')"
 	fi
+	k=0
+	while [ "$(null_mails)" -le "$n0" ] && [ $k -lt 5 ]; do
+		sleep 1
+		"$SENDMAIL" -q >/dev/null 2>&1
+		k=$((k + 1))
+	done
+	[ "$(null_mails)" -gt "$n0" ] ||
+	    bad "full disk: no MAIL FROM:<> reached the smarthost afterwards"
 }
 bounce_lost_cleanup()
 {
@@ -579,7 +597,8 @@ injection_body()
 		5*) ;;
 		*) bad "address $n in -bs RCPT: reply '$rr', wanted 5xx" ;;
 		esac
-		frame_hdr nobody@example.org 0 "$a" >h.in
+		# smtputf8 1: a non-ASCII address needs it (spool.c).
+		frame_hdr nobody@example.org 0 "$a" 1 >h.in
 		canon_msg nobody@example.org >m2.in
 		frame h.in m2.in >frame.in
 		try 65 frame.in "$QUEUE"
@@ -873,7 +892,8 @@ argv_abuse_body()
 	try 64 /dev/null "$QUEUE" extra
 	# Deleting root's entry by any spelling.
 	try 77 /dev/null "$SEND" -D "$id"
-	try 64 /dev/null "$SEND" -D "../msg/$id"
+	try 66 /dev/null "$SEND" -D "../msg/$id"
+	grep -q 'not a queue id' err || bad "-D ../msg/$id: stderr '$(show err)'"
 	[ "$(spool_ids)" = "$id" ] || bad "root's entry is gone: '$(spool_ids)'"
 	[ "$(sessions)" = 0 ] || bad "the smarthost was contacted"
 	verdict
