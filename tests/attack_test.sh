@@ -900,6 +900,95 @@ argv_abuse_body()
 }
 argv_abuse_cleanup() { at_cleanup; }
 
+atf_test_case hardlink_secret cleanup
+hardlink_secret_head()
+{
+	atf_set descr "-C naming a hard link of the secret in a sticky directory: 77, nothing quoted"
+	atf_set require.user root
+	atf_set timeout 300
+}
+hardlink_secret_body()
+{
+	# With fs.protected_hardlinks=0 nobody can link a file they cannot
+	# read into /tmp: the link is root's, mode 0640, in a sticky
+	# directory, so privsep_path_trusted() accepts it.  Root makes the
+	# link here, so that the case does not depend on the sysctl.
+	at_setup
+	printf '%s=\n' "$CANARY" >"$P/etc/mailferry.secret"
+	H=$(evil_dir)
+	chmod 1777 "$H"
+	ln "$P/etc/mailferry.secret" "$H/innocent.conf" ||
+	    atf_skip "cannot hard-link across $P and /tmp"
+	: >all-output
+	try 77 /dev/null "$SEND" -C "$H/innocent.conf" -d
+	cat out err >>all-output
+	one_line err || bad "-d: stderr not one line: $(show err)"
+	try 77 /dev/null "$SEND" -C "$H/innocent.conf" -p
+	cat out err >>all-output
+	try 77 /dev/null "$SENDMAIL" -C "$H/innocent.conf" --dump-config
+	cat out err >>all-output
+	if grep -a -q "$CANARY" all-output; then
+		bad "the secret was quoted: $(grep -a "$CANARY" all-output | sort -u | tr '\n' ' ')"
+	fi
+	verdict
+}
+hardlink_secret_cleanup() { at_cleanup; }
+
+atf_test_case rlimits cleanup
+rlimits_head()
+{
+	atf_set descr "tiny RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_FSIZE on the helpers: nothing corrupt, lost or left in tmp/"
+	atf_set require.user root
+	atf_set timeout 300
+}
+rlimits_body()
+{
+	at_setup
+	frame_hdr nobody@example.org >h.in
+	canon_msg nobody@example.org >m.in
+	frame h.in m.in >frame.in
+	queued=0
+	for lim in 'ulimit -f 0' 'ulimit -f 1' 'ulimit -n 3' 'ulimit -n 4' \
+	    'ulimit -v 5000' 'ulimit -v 9000'; do
+		$AS_NOBODY sh -c "$lim; exec \"\$0\"" "$QUEUE" <frame.in \
+		    >out 2>err
+		r=$?
+		if [ $r -eq 0 ]; then
+			queued=$((queued + 1))
+			grep -q '^[0-9A-V]\{16\}$' out ||
+			    bad "[$lim] queue: exit 0 without an id"
+		fi
+		[ -z "$(ls "$MF_INST_SPOOL/tmp")" ] &&
+		    [ -z "$(ls "$MF_INST_SPOOL/corrupt")" ] ||
+		    bad "[$lim] queue: left $(find "$MF_INST_SPOOL/tmp" "$MF_INST_SPOOL/corrupt" -mindepth 1 | tr '\n' ' ')"
+	done
+	[ "$(spool_ids | wc -l)" -eq $queued ] ||
+	    bad "queue: $queued accepted, $(spool_ids | wc -l) in msg/"
+	# Runs of nobody's under the same limits, each with a new entry.
+	for lim in 'ulimit -n 4' 'ulimit -n 5' 'ulimit -v 8500' \
+	    'ulimit -v 9000' 'ulimit -f 0'; do
+		msg | $AS_NOBODY "$SENDMAIL" -odq -t -i || bad "cannot queue"
+		queued=$((queued + 1))
+		$AS_NOBODY sh -c "$lim; exec \"\$0\" -q" "$SEND" >out 2>err
+		[ -z "$(ls "$MF_INST_SPOOL/corrupt")" ] ||
+		    bad "[$lim] run: quarantined $(ls "$MF_INST_SPOOL/corrupt" | tr '\n' ' ')"
+	done
+	# Normal runs deliver all the rest: nothing was lost.
+	k=0
+	while [ -n "$(spool_ids)" ] && [ $k -lt 10 ]; do
+		"$SENDMAIL" -q >/dev/null 2>&1
+		k=$((k + 1))
+		[ -n "$(spool_ids)" ] && sleep 1
+	done
+	[ -z "$(spool_ids)" ] || bad "still queued: $(spool_ids | tr '\n' ' ')"
+	sleep 1
+	got=$(cat rec/session.*/msg.*.env 2>/dev/null | grep -c '^dot 250')
+	[ "$got" -ge "$queued" ] ||
+	    bad "$queued queued, the smarthost accepted $got"
+	verdict
+}
+rlimits_cleanup() { at_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case secret_via_C
@@ -915,4 +1004,6 @@ atf_init_test_cases()
 	atf_add_test_case conf_paths
 	atf_add_test_case frame_limits
 	atf_add_test_case argv_abuse
+	atf_add_test_case hardlink_secret
+	atf_add_test_case rlimits
 }
