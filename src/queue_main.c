@@ -16,9 +16,12 @@
  * (the state of mailferry-send, a second spool) that a trust check on
  * ownership and modes cannot tell apart from the real queue.
  *
- * Exit status: 0 queued; 64 usage; 65 malformed frame or over size;
- * 75 not queued (stream ended early, disk full, I/O error); 77 spool
- * permission, or -d refused.
+ * The message must be in the canonical form of canon.c (CRLF lines of
+ * at most 998 octets, no Bcc, 7-bit unless the frame says 8bit).
+ *
+ * Exit status: 0 queued; 64 usage; 65 malformed frame, message not
+ * canonical or over size; 75 not queued (stream ended early, disk
+ * full, I/O error); 77 spool permission, or -d refused.
  */
 #include "config.h"
 
@@ -31,6 +34,7 @@
 #include <unistd.h>
 
 #include "mailferry.h"
+#include "canon.h"
 #include "privsep.h"
 #include "spool.h"
 
@@ -63,6 +67,7 @@ exit_code(enum spool_error err)
 {
 	switch (err) {
 	case SPOOL_ERR_FRAME:
+	case SPOOL_ERR_FORM:
 	case SPOOL_ERR_SIZE:
 		return (EX_DATAERR);
 	case SPOOL_ERR_PERM:
@@ -78,6 +83,7 @@ exit_code(enum spool_error err)
 int
 main(int argc, char **argv)
 {
+	struct canon_policy	 cp;
 	enum spool_error	 err;
 	const char		*dir = NULL, *errstr;
 	char			 id[SPOOL_ID_LEN + 1], *cause = NULL, *esc;
@@ -114,8 +120,11 @@ main(int argc, char **argv)
 	    strcmp(dir, MF_QUEUE_DIR) != 0)
 		die(EX_NOPERM, "-d is only for root or an unprivileged run");
 
-	if (spool_commit_stream(dir, STDIN_FILENO, getuid(), max_size, id,
-	    &err, &cause) == -1) {
+	/* body_7bit comes from the frame; force_from: not yet configured. */
+	memset(&cp, 0, sizeof(cp));
+	cp.max_size = max_size;
+	if (spool_commit_stream(dir, STDIN_FILENO, getuid(), max_size, &cp,
+	    id, &err, &cause) == -1) {
 		esc = log_escape(cause, strlen(cause));
 		die(exit_code(err), esc);
 	}

@@ -41,7 +41,8 @@ enum spool_error {
 	SPOOL_ERR_SIZE,		/* over the size limit: permanent (EX_DATAERR) */
 	SPOOL_ERR_TRUNC,	/* stream ended early: temporary (EX_TEMPFAIL) */
 	SPOOL_ERR_IO,		/* write, fsync, rename: temporary (EX_TEMPFAIL) */
-	SPOOL_ERR_PERM		/* EACCES/EPERM on the spool (EX_NOPERM) */
+	SPOOL_ERR_PERM,		/* EACCES/EPERM on the spool (EX_NOPERM) */
+	SPOOL_ERR_FORM		/* not canonical (canon.c): EX_DATAERR */
 };
 
 enum spool_rcpt_state {
@@ -104,9 +105,11 @@ int	 spool_frame_header(int, const struct spool_meta *, char **);
 int	 spool_frame_chunk(int, const void *, size_t, char **);
 int	 spool_frame_end(int, char **);
 
+struct canon_policy;
+
 /* spool.c: committing entries (mailferry-queue, bounces). */
-int	 spool_commit_stream(const char *, int, uid_t, off_t, char *,
-	    enum spool_error *, char **);
+int	 spool_commit_stream(const char *, int, uid_t, off_t,
+	    const struct canon_policy *, char *, enum spool_error *, char **);
 int	 spool_write_entry(const char *, const struct spool_meta *, int,
 	    char *, char **);
 int	 spool_mkdirs(const char *, char **);

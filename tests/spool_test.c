@@ -164,7 +164,8 @@ commit_buf(const char *dir, const void *buf, size_t len, off_t max,
 	int	 fd, rv;
 
 	fd = mem_fd(buf, len);
-	rv = spool_commit_stream(dir, fd, 1234, max, id, err, &cause);
+	rv = spool_commit_stream(dir, fd, 1234, max, NULL, id, err,
+	    &cause);
 	close(fd);
 	if (rv == -1)
 		ATF_REQUIRE(cause != NULL && *err != SPOOL_ERR_NONE);
@@ -956,7 +957,7 @@ ATF_TC_BODY(write_failure, tc)
 	signal(SIGXFSZ, SIG_IGN);
 	rl.rlim_cur = rl.rlim_max = 20000;
 	ATF_REQUIRE(setrlimit(RLIMIT_FSIZE, &rl) == 0);
-	ATF_CHECK(spool_commit_stream(dir, fd, 0, 200000, id, &err,
+	ATF_CHECK(spool_commit_stream(dir, fd, 0, 200000, NULL, id, &err,
 	    &cause) == -1);
 	ATF_CHECK_EQ(err, SPOOL_ERR_IO);
 	ATF_CHECK(cause != NULL && strstr(cause, "too large") != NULL);

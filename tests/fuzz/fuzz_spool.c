@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the spool's parsers of untrusted input.
  * The first byte picks the parser; the rest is its input:
- *   0: a frame given to spool_commit_stream (what mailferry-queue reads);
+ *   0: a frame given to spool_commit_stream (what mailferry-queue reads),
+ *      with the canonical-form check when the first byte is odd;
  *      whatever it commits must open cleanly and round-trip its state.
  *   1: an entry file msg/ID given to spool_open.
  *   2: a state file state/ID next to a valid entry, given to spool_open.
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "mailferry.h"
+#include "canon.h"
 #include "spool.h"
 
 #define FUZZ_ID	"0123456789ABCDEF"
@@ -87,8 +89,9 @@ tmp_must_be_empty(void)
 }
 
 static void
-fuzz_frame(const uint8_t *data, size_t len)
+fuzz_frame(const uint8_t *data, size_t len, int check)
 {
+	struct canon_policy	 cp = { 65536, NULL, 0 };
 	struct spool_entry	 e;
 	enum spool_error	 err;
 	char			 path[512], id[SPOOL_ID_LEN + 1], *cause = NULL;
@@ -98,7 +101,8 @@ fuzz_frame(const uint8_t *data, size_t len)
 	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1 ||
 	    write(fd, data, len) != (ssize_t)len || lseek(fd, 0, 0) != 0)
 		abort();
-	if (spool_commit_stream(dir, fd, 0, 65536, id, &err, &cause) == 0) {
+	if (spool_commit_stream(dir, fd, 0, 65536, check ? &cp : NULL, id,
+	    &err, &cause) == 0) {
 		/* Whatever the writer accepts, the reader must accept. */
 		if (spool_open(dir, id, LOCK_EX | LOCK_NB, &e, &cause) !=
 		    SPOOL_OK)
@@ -146,7 +150,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	setup();
 	switch (data[0] % 3) {
 	case 0:
-		fuzz_frame(data + 1, len - 1);
+		fuzz_frame(data + 1, len - 1, data[0] & 1);
 		break;
 	case 1:
 		put("msg", data + 1, len - 1);
