@@ -171,16 +171,18 @@ dsn_date(char *buf, size_t len, time_t t)
 
 /*
  * Attach the original header section: whole lines up to the first empty
- * one, at most DSN_HEADERS_MAX bytes, each ending in CRLF.
+ * one, at most DSN_HEADERS_MAX bytes, each ending in CRLF.  The entry is
+ * hostile input and the bounce must be canonical (canon.c): a stray CR
+ * or NUL becomes a space, and an 8-bit byte a '?' in a 7-bit bounce.
  */
 static void
 dsn_copy_headers(FILE *f, const struct spool_entry *e)
 {
 	char	 buf[4096], line[SMTP_LINE_MAX + 3];
-	size_t	 total = 0, i, len = 0;
+	size_t	 total = 0, i, k, len = 0;
 	ssize_t	 n;
 	off_t	 off = e->msg_offset, end = e->msg_offset + e->msg_size;
-	int	 too_long = 0;
+	int	 too_long = 0, eight = e->meta.body_8bit || e->meta.smtputf8;
 
 	while (off < end) {
 		n = pread(e->fd, buf, (size_t)(end - off) < sizeof(buf) ?
@@ -202,6 +204,12 @@ dsn_copy_headers(FILE *f, const struct spool_entry *e)
 				return;
 			if (too_long || total + len + 2 > DSN_HEADERS_MAX)
 				return;
+			for (k = 0; k < len; k++) {
+				if (line[k] == '\r' || line[k] == '\0')
+					line[k] = ' ';
+				else if (!eight && (unsigned char)line[k] >= 0x80)
+					line[k] = '?';
+			}
 			line[len++] = '\r';
 			line[len++] = '\n';
 			fwrite(line, 1, len, f);

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "mailferry.h"
+#include "canon.h"
 #include "conf.h"
 #include "helper.h"
 #include "privsep.h"
@@ -68,8 +69,8 @@ exit_code(enum spool_error err)
 {
 	switch (err) {
 	case SPOOL_ERR_FRAME:
-	case SPOOL_ERR_SIZE:
 	case SPOOL_ERR_FORM:
+	case SPOOL_ERR_SIZE:
 		return (EX_DATAERR);
 	case SPOOL_ERR_PERM:
 	case SPOOL_ERR_POLICY:
@@ -87,6 +88,7 @@ main(int argc, char **argv)
 {
 	struct conf		 conf;
 	struct spool_policy	 pol;
+	struct canon_policy	 form;
 	enum spool_error	 err;
 	const char		*conf_arg = NULL;
 	char			 id[SPOOL_ID_LEN + 1], *cause = NULL;
@@ -114,9 +116,12 @@ main(int argc, char **argv)
 		die(r, cause);
 
 	memset(&pol, 0, sizeof(pol));
-	pol.max_size = conf.max_size + SPOOL_SIZE_SLACK;
+	memset(&form, 0, sizeof(form));
+	pol.max_size = form.max_size = conf.max_size + SPOOL_SIZE_SLACK;
 	if (conf.from != NULL && conf.rewrite_from == CONF_REWRITE_ALWAYS)
-		pol.force_sender = pol.force_from = conf.from;
+		pol.force_sender = form.force_from = conf.from;
+	/* body_7bit comes from the frame (spool.c). */
+	pol.form = &form;
 	if (spool_commit_stream(conf.queue_dir, STDIN_FILENO, getuid(), &pol,
 	    id, &err, &cause) == -1)
 		die(exit_code(err), cause);

@@ -13,7 +13,9 @@
  * Bytes after the end marker are never read, so the front end may keep
  * the pipe open while it waits for the queue id.  The header is at most
  * SPOOL_HEADER_MAX bytes, a line at most SPOOL_LINE_MAX; the sum of the
- * chunks is bounded by the caller's limit (mailferry-queue -s).
+ * chunks is bounded by the caller's limit (mailferry-queue -s).  The
+ * chunks together are the message; mailferry-queue commits it only if
+ * it is canonical (canon.c), 7-bit unless the header says "body 8bit".
  *
  * Header keys, each at most once except rcpt, in any order:
  *
@@ -73,6 +75,7 @@
 #include <unistd.h>
 
 #include "mailferry.h"
+#include "canon.h"
 #include "privsep.h"
 #include "spool.h"
 
@@ -152,15 +155,15 @@ static int	hp_store(struct hparse *, enum hkey, const char *, size_t);
 static int	hp_finish(struct hparse *, char **);
 static void	meta_format(struct sbuf *, const struct spool_meta *);
 static int	rb_getc(struct rbuf *);
-static int	rb_copy(struct rbuf *, int, size_t, enum spool_error *,
-		    char **);
+static int	rb_copy(struct rbuf *, int, size_t, struct canon *,
+		    enum spool_error *, char **);
 static int	frame_header(struct rbuf *, struct spool_meta *,
 		    enum spool_error *, char **);
 static int	entry_check(struct spool_entry *, struct stat *, char **);
 static int	frame_policy(const struct spool_meta *,
 		    const struct spool_policy *, enum spool_error *, char **);
 static int	frame_body(struct rbuf *, struct commit *, off_t,
-		    enum spool_error *, char **);
+		    struct canon *, enum spool_error *, char **);
 static int	id_taken(struct commit *);
 static int	commit_dirs(const char *, struct commit *,
 		    enum spool_error *, char **);
@@ -738,10 +741,10 @@ rb_getc(struct rbuf *rb)
 	return ((unsigned char)rb->buf[rb->pos++]);
 }
 
-/* Copy exactly n input bytes to out, through the fixed buffer. */
+/* Copy exactly n input bytes to out, checked by cn unless NULL. */
 static int
-rb_copy(struct rbuf *rb, int out, size_t n, enum spool_error *err,
-    char **cause)
+rb_copy(struct rbuf *rb, int out, size_t n, struct canon *cn,
+    enum spool_error *err, char **cause)
 {
 	size_t	 have;
 	ssize_t	 r;
@@ -765,6 +768,11 @@ rb_copy(struct rbuf *rb, int out, size_t n, enum spool_error *err,
 		have = rb->len - rb->pos;
 		if (have > n)
 			have = n;
+		if (cn != NULL &&
+		    canon_feed(cn, rb->buf + rb->pos, have, cause) == -1) {
+			*err = SPOOL_ERR_FORM;
+			return (-1);
+		}
 		if (write_all(out, rb->buf + rb->pos, have) == -1) {
 			*err = err_class(errno);
 			xasprintf(cause, "writing the queue file: %s",
@@ -824,7 +832,7 @@ frame_header(struct rbuf *rb, struct spool_meta *m, enum spool_error *err,
 
 static int
 frame_body(struct rbuf *rb, struct commit *cm, off_t max_size,
-    enum spool_error *err, char **cause)
+    struct canon *cn, enum spool_error *err, char **cause)
 {
 	char		 line[16];
 	size_t		 len;
@@ -854,7 +862,7 @@ frame_body(struct rbuf *rb, struct commit *cm, off_t max_size,
 			return (-1);
 		}
 		if (n == 0)
-			return (0);
+			break;
 		if (n > max_size - total) {
 			*err = SPOOL_ERR_SIZE;
 			xasprintf(cause, "message larger than %lld bytes",
@@ -862,9 +870,14 @@ frame_body(struct rbuf *rb, struct commit *cm, off_t max_size,
 			return (-1);
 		}
 		total += n;
-		if (rb_copy(rb, cm->fd, n, err, cause) == -1)
+		if (rb_copy(rb, cm->fd, n, cn, err, cause) == -1)
 			return (-1);
 	}
+	if (cn != NULL && canon_end(cn, cause) == -1) {
+		*err = SPOOL_ERR_FORM;
+		return (-1);
+	}
+	return (0);
 }
 
 /* Whether cm->id is in use anywhere but our own tmp/ID. */
@@ -1090,6 +1103,10 @@ frame_policy(const struct spool_meta *m, const struct spool_policy *pol,
 
 /*
  * Read a frame from in and commit it under dir as an entry of uid.
+ * The envelope must pass pol (frame_policy()), the message must be at
+ * most pol->max_size bytes and, unless pol->form is NULL, canonical
+ * (canon.c) under pol->form, with body_7bit taken from the frame's
+ * "body" key.
  * On success the id is in id_out (SPOOL_ID_LEN + 1 bytes) and the entry
  * is durable; on failure nothing is left behind and err says why.
  */
@@ -1100,7 +1117,10 @@ spool_commit_stream(const char *dir, int in, uid_t uid,
 {
 	struct spool_meta	 m;
 	struct commit		 cm = { -1, -1, -1, -1, 0, "", 0 };
+	struct canon_policy	 cp;
+	struct canon		*cn = NULL;
 	struct rbuf		*rb;
+	off_t			 max_size = pol->max_size;
 	int			 rv = -1;
 
 	*err = SPOOL_ERR_NONE;
@@ -1108,16 +1128,26 @@ spool_commit_stream(const char *dir, int in, uid_t uid,
 	rb = xcalloc(1, sizeof(*rb));
 	rb->fd = in;
 	if (frame_header(rb, &m, err, cause) == -1 ||
-	    frame_policy(&m, pol, err, cause) == -1 ||
-	    commit_begin(dir, &cm, err, cause) == -1 ||
+	    frame_policy(&m, pol, err, cause) == -1)
+		goto out;
+	if (pol->form != NULL) {
+		cp = *pol->form;
+		cp.body_7bit = !m.body_8bit;
+		if (cp.max_size > 0 && cp.max_size < max_size)
+			max_size = cp.max_size;
+		cn = xmalloc(sizeof(*cn));
+		canon_init(cn, &cp);
+	}
+	if (commit_begin(dir, &cm, err, cause) == -1 ||
 	    commit_header(&cm, &m, uid, err, cause) == -1 ||
-	    frame_body(rb, &cm, pol->max_size, err, cause) == -1 ||
+	    frame_body(rb, &cm, max_size, cn, err, cause) == -1 ||
 	    commit_end(&cm, err, cause) == -1)
 		goto out;
 	strlcpy(id_out, cm.id, SPOOL_ID_LEN + 1);
 	rv = 0;
 out:
 	commit_close(&cm);
+	free(cn);
 	free(rb);
 	spool_meta_free(&m);
 	return (rv);

@@ -54,11 +54,13 @@ enum spool_error {
 	SPOOL_ERR_POLICY	/* envelope refused by policy (EX_NOPERM) */
 };
 
+struct canon_policy;
+
 /* What mailferry-queue enforces, from the trusted configuration. */
 struct spool_policy {
 	off_t		 max_size;	/* message bytes, at most */
 	const char	*force_sender;	/* the only envelope sender, or NULL */
-	const char	*force_from;	/* the only From: address, or NULL */
+	const struct canon_policy *form; /* canon.c rules; NULL: unchecked */
 };
 
 enum spool_rcpt_state {

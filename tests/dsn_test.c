@@ -19,6 +19,7 @@
 
 #include "mailferry.h"
 #include "addr.h"
+#include "canon.h"
 #include "conf.h"
 #include "dsn.h"
 #include "spool.h"
@@ -117,6 +118,23 @@ set_states(struct spool_entry *e)
 	e->last_attempt = 1700000000;
 }
 
+/*
+ * A bounce is queued by spool_write_entry(), which checks nothing: it
+ * must be in the canonical form mailferry-queue demands of everyone.
+ */
+static void
+check_canonical(const char *buf, size_t len, int body_7bit)
+{
+	struct canon_policy	 pol = { 0, NULL, body_7bit };
+	struct canon		 c;
+	char			*cause = NULL;
+
+	canon_init(&c, &pol);
+	if (canon_feed(&c, buf, len, &cause) == -1 ||
+	    canon_end(&c, &cause) == -1)
+		atf_tc_fail("bounce not canonical: %s", cause);
+}
+
 /* The report as text with CRLF checked and removed. */
 static char *
 render(const struct conf *c, const struct spool_entry *e, enum dsn_kind k,
@@ -133,6 +151,8 @@ render(const struct conf *c, const struct spool_entry *e, enum dsn_kind k,
 	ATF_REQUIRE_EQ(dsn_write(f, c, e, k, sel, &to), 0);
 	fclose(f);
 	addr_list_free(&to);
+	/* The body flag is the one dsn_queue() gives the bounce. */
+	check_canonical(buf, len, !(e->meta.body_8bit || e->meta.smtputf8));
 	/* Every line ends in CRLF, none is longer than 998. */
 	out = xmalloc(len + 1);
 	for (p = buf, q = out; *p != '\0'; p++) {
@@ -472,6 +492,7 @@ ATF_TC_BODY(queue_null_sender, tc)
 	r = pread(d.fd, buf, d.msg_size, d.msg_offset);
 	ATF_REQUIRE_EQ(r, d.msg_size);
 	buf[r] = '\0';
+	check_canonical(buf, r, !d.meta.body_8bit);
 	ATF_CHECK(strstr(buf, "To: <admin@example.org>\r\n") != NULL);
 	ATF_CHECK(strstr(buf, "Final-Recipient: rfc822; failed@example.com\r\n")
 	    != NULL);
@@ -549,6 +570,66 @@ ATF_TC_BODY(headers_bounded, tc)
 	free(dir);
 }
 
+/* A hostile entry's bounce, as queued, is still canonical. */
+ATF_TC_WITHOUT_HEAD(queue_canonical);
+ATF_TC_BODY(queue_canonical, tc)
+{
+	static const char *const origs[] = {
+	    "From: a\rb@example.net\nBcc: x@y\nX: \xff\n\nbody\rline\n",
+	    "Subject: \xc3\xa9\r\n\r\n\xc3\xa9\r\n",
+	    "Subject: no body, no newline",
+	    "\n\nonly a body\n.\n",
+	    "",
+	};
+	struct conf		 c;
+	struct spool_entry	 e, d;
+	struct spool_meta	 m;
+	char			*dir, *cause = NULL, *buf;
+	char			 id[SPOOL_ID_LEN + 1];
+	size_t			 i, k;
+	ssize_t			 r;
+	FILE			*f;
+
+	for (i = 0; i < sizeof(origs) / sizeof(origs[0]) + 1; i++) {
+		dir = mkspool();
+		load_conf(&c, NULL, dir);
+		spool_meta_init(&m);
+		m.sender = xstrdup("alice@example.net");
+		spool_meta_add_rcpt(&m, "bob@example.com");
+		ATF_REQUIRE((f = tmpfile()) != NULL);
+		if (i < sizeof(origs) / sizeof(origs[0]))
+			fputs(origs[i], f);
+		else {
+			/* One 3000-byte header line with a NUL in it. */
+			fputs("X-Long: ", f);
+			for (k = 0; k < 3000; k++)
+				fputc(k == 1500 ? '\0' : 'a' + k % 26, f);
+			fputs("\r\n\r\nhi\r\n", f);
+		}
+		rewind(f);
+		ATF_REQUIRE_EQ(spool_write_entry(dir, &m, fileno(f), id,
+		    &cause), 0);
+		fclose(f);
+		spool_meta_free(&m);
+		ATF_REQUIRE_EQ(spool_open(dir, id, LOCK_EX | LOCK_NB, &e,
+		    &cause), SPOOL_OK);
+		TAILQ_FIRST(&e.meta.rcpts)->state = SPOOL_RCPT_FAILED;
+		ATF_REQUIRE_EQ(dsn_queue(&c, &e, DSN_FAILED, NULL, &cause), 0);
+		ATF_REQUIRE_EQ(other_ids(dir, e.id, id), 1);
+		ATF_REQUIRE_EQ(spool_open(dir, id, 0, &d, &cause), SPOOL_OK);
+		buf = xmalloc(d.msg_size + 1);
+		r = pread(d.fd, buf, d.msg_size, d.msg_offset);
+		ATF_REQUIRE_EQ(r, d.msg_size);
+		check_canonical(buf, r, !d.meta.body_8bit);
+		free(buf);
+		spool_close(&d);
+		spool_close(&e);
+		conf_free(&c);
+		free(dir);
+	}
+	free(cause);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, report_failed);
@@ -557,6 +638,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, recipients);
 	ATF_TP_ADD_TC(tp, notify);
 	ATF_TP_ADD_TC(tp, queue_null_sender);
+	ATF_TP_ADD_TC(tp, queue_canonical);
 	ATF_TP_ADD_TC(tp, queue_notify_never);
 	ATF_TP_ADD_TC(tp, headers_bounded);
 	return (atf_no_error());

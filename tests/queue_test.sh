@@ -507,6 +507,43 @@ mkframe()
 	printf '0\n'
 }
 
+atf_test_case forged_frame
+forged_frame_head()
+{
+	atf_set descr "mailferry-queue run by hand refuses a message the front end could not have made: exit 65, the rule named, nothing queued"
+}
+forged_frame_body()
+{
+	MF_DELIVERY=queue mf_conf
+	# A message (printf format), then the cause mailferry-queue gives.
+	while IFS='|' read -r body want; do
+		printf "$body" >body
+		mkframe body >frame
+		atf_check -s exit:65 -o empty -e match:"^mailferry-queue: $want" \
+		    "$MF_QUEUE" -C "$PWD/mailferry.conf" <frame
+		[ -z "$(ls -A spool/msg)$(ls -A spool/tmp)" ] ||
+		    atf_fail "queued: $body"
+	done <<'END'
+Subject: x\n\nbare LF\n|line 1: bare LF
+Subject: x\r\n\r\nbare\rCR\r\n|line 3: bare CR
+Bcc: hidden@example.net\r\n\r\nhi\r\n|line 1: Bcc header present
+Subject: x\r\nresent-bcc: a@b\r\n\r\n|line 2: Resent-Bcc header present
+Subject: x\r\n\r\nN\000UL\r\n|line 3: NUL byte
+Subject: x\r\n\r\n\303\251\r\n|line 3: 8-bit byte in a 7bit message
+Subject: x\r\n\r\nno final CRLF|line 3: no CRLF at the end
+END
+	awk 'BEGIN { printf "Subject: x\r\n\r\n"; for (i = 0; i < 999; i++) printf "a"; printf "\r\n" }' >body
+	mkframe body >frame
+	atf_check -s exit:65 -o empty -e match:"line 3: longer than 998 octets" \
+	    "$MF_QUEUE" -C "$PWD/mailferry.conf" <frame
+	# Canonical bytes are queued (a Bcc line in the body is text).
+	printf 'Subject: x\r\n\r\nBcc: in the body\r\n' >body
+	mkframe body >frame
+	atf_check -s exit:0 -o match:'^[0-9A-Z]{16}$' -e empty \
+	    "$MF_QUEUE" -C "$PWD/mailferry.conf" <frame
+	[ "$(q_count)" -eq 1 ] || atf_fail "the canonical message was not queued"
+}
+
 atf_test_case crash_writer cleanup
 crash_writer_head()
 {
@@ -718,6 +755,7 @@ atf_init_test_cases()
 	atf_add_test_case periodic
 	atf_add_test_case flights_100
 	atf_add_test_case concurrency
+	atf_add_test_case forged_frame
 	atf_add_test_case crash_writer
 	atf_add_test_case crash_frontend
 	atf_add_test_case crash_mid_data

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "mailferry.h"
+#include "canon.h"
 #include "privsep.h"
 #include "spool.h"
 
@@ -946,6 +947,76 @@ ATF_TC_BODY(clean_tmp, tc)
 	free(dir);
 }
 
+/* The canonical-form check on the commit path: refused, nothing left. */
+ATF_TC_WITHOUT_HEAD(commit_canon);
+ATF_TC_BODY(commit_canon, tc)
+{
+	static const struct {
+		const char		*msg;
+		int			 body8;
+		off_t			 max;
+		enum spool_error	 err;	/* SPOOL_ERR_NONE: committed */
+		const char		*want;
+	} t[] = {
+		{ "Subject: x\r\n\r\nhi\r\n", 0, 0, SPOOL_ERR_NONE, NULL },
+		{ "Subject: \xc3\xa9\r\n\r\n", 1, 0, SPOOL_ERR_NONE, NULL },
+		{ "Subject: x\n\nhi\n", 0, 0, SPOOL_ERR_FORM, "line 1: bare LF" },
+		{ "Subject: x\r\n\r\nh\ri\r\n", 0, 0, SPOOL_ERR_FORM,
+		    "line 3: bare CR" },
+		{ "Bcc: a@b\r\n\r\nhi\r\n", 0, 0, SPOOL_ERR_FORM,
+		    "Bcc header present" },
+		{ "Subject: \xc3\xa9\r\n\r\n", 0, 0, SPOOL_ERR_FORM,
+		    "8-bit byte" },
+		{ "Subject: x\r\n\r\nhi", 0, 0, SPOOL_ERR_FORM,
+		    "no CRLF at the end" },
+		{ "Subject: x\r\n\r\nhi\r\n", 0, 10, SPOOL_ERR_SIZE, NULL },
+	};
+	struct canon_policy	 cp;
+	struct spool_policy	 pol = { 65536, NULL, &cp };
+	struct spool_meta	 m;
+	enum spool_error	 err;
+	char			*dir, *frame, *cause, id[SPOOL_ID_LEN + 1];
+	size_t			 i, flen;
+	int			 fd, rv, n = 0;
+
+	dir = mkspool();
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		sample_meta(&m);
+		m.body_8bit = t[i].body8;
+		frame = build_frame(&m, t[i].msg, strlen(t[i].msg), &flen);
+		memset(&cp, 0, sizeof(cp));
+		cp.max_size = t[i].max;
+		cp.body_7bit = 1;	/* overridden by the frame's body */
+		fd = mem_fd(frame, flen);
+		cause = NULL;
+		rv = spool_commit_stream(dir, fd, 0, &pol, id, &err, &cause);
+		close(fd);
+		if (t[i].err == SPOOL_ERR_NONE) {
+			ATF_CHECK_MSG(rv == 0, "case %zu: %s", i, cause);
+			n++;
+		} else {
+			ATF_CHECK_MSG(rv == -1 && err == t[i].err,
+			    "case %zu: rv %d err %d", i, rv, (int)err);
+			ATF_CHECK_MSG(cause != NULL && (t[i].want == NULL ||
+			    strstr(cause, t[i].want) != NULL), "case %zu: %s",
+			    i, cause != NULL ? cause : "(none)");
+		}
+		ATF_CHECK_EQ(count_dir(dir, "tmp"), 0);
+		ATF_CHECK_EQ(count_dir(dir, "msg"), n);
+		free(cause);
+		free(frame);
+		spool_meta_free(&m);
+	}
+	/* Without a policy, the same bytes are committed as they are. */
+	sample_meta(&m);
+	frame = build_frame(&m, t[2].msg, strlen(t[2].msg), &flen);
+	ATF_CHECK(commit_buf(dir, frame, flen, 65536, id, &err) == 0);
+	ATF_CHECK_EQ(count_dir(dir, "msg"), n + 1);
+	free(frame);
+	spool_meta_free(&m);
+	free(dir);
+}
+
 ATF_TC_WITHOUT_HEAD(write_failure);
 ATF_TC_BODY(write_failure, tc)
 {
@@ -1179,6 +1250,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, gone_after_lock);
 	ATF_TP_ADD_TC(tp, list_remove_quarantine);
 	ATF_TP_ADD_TC(tp, clean_tmp);
+	ATF_TP_ADD_TC(tp, commit_canon);
 	ATF_TP_ADD_TC(tp, write_failure);
 	ATF_TP_ADD_TC(tp, no_spool);
 	ATF_TP_ADD_TC(tp, mkdirs_on_demand);

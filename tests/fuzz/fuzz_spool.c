@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the spool's parsers of untrusted input.
  * The first byte picks the parser; the rest is its input:
- *   0: a frame given to spool_commit_stream (what mailferry-queue reads);
+ *   0: a frame given to spool_commit_stream (what mailferry-queue reads),
+ *      with the canonical-form check when the first byte is odd;
  *      whatever it commits must open cleanly and round-trip its state.
  *   1: an entry file msg/ID given to spool_open.
  *   2: a state file state/ID next to a valid entry, given to spool_open.
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "mailferry.h"
+#include "canon.h"
 #include "spool.h"
 
 #define FUZZ_ID	"0123456789ABCDEF"
@@ -87,14 +89,16 @@ tmp_must_be_empty(void)
 }
 
 static void
-fuzz_frame(const uint8_t *data, size_t len)
+fuzz_frame(const uint8_t *data, size_t len, int check)
 {
+	struct canon_policy	 cp = { 65536, NULL, 0 };
 	struct spool_entry	 e;
 	struct spool_policy	 pol = { 65536, NULL, NULL };
 	enum spool_error	 err;
 	char			 path[512], id[SPOOL_ID_LEN + 1], *cause = NULL;
 	int			 fd;
 
+	pol.form = check ? &cp : NULL;
 	snprintf(path, sizeof(path), "%s/input", dir);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1 ||
 	    write(fd, data, len) != (ssize_t)len || lseek(fd, 0, 0) != 0)
@@ -147,7 +151,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	setup();
 	switch (data[0] % 3) {
 	case 0:
-		fuzz_frame(data + 1, len - 1);
+		fuzz_frame(data + 1, len - 1, data[0] & 1);
 		break;
 	case 1:
 		put("msg", data + 1, len - 1);
