@@ -85,6 +85,13 @@ send_load_conf(struct conf *conf, const char *path, int mode)
 	if ((r = helper_load_conf(conf, path, &cause)) == 0 &&
 	    mode != 'd' && mode != 'c')
 		r = helper_check_spool(conf->queue_dir, &cause);
+	/* Root's run makes a new spool's subdirectories, as the docs say. */
+	if (r == 0 && mode != 'd' && mode != 'c' && privsep_may_create() &&
+	    spool_mkdirs(conf->queue_dir, &cause) == -1) {
+		log_debug("%s", cause);
+		free(cause);
+		cause = NULL;
+	}
 	if (r != 0) {
 		fprintf(stderr, "mailferry: %s\n", cause);
 		exit(r);
