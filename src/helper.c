@@ -85,8 +85,10 @@ helper_load_conf(struct conf *conf, const char *arg, char **cause)
 
 	conf_init(conf);
 	if ((fd = helper_open_conf(path, arg != NULL, &why)) == -1) {
-		xasprintf(cause, "%sconfiguration refused: %s",
-		    arg != NULL ? "-C: " : "", why);
+		if (arg != NULL)
+			xasprintf(cause, "-C %s: refused: %s", arg, why);
+		else
+			xasprintf(cause, "configuration refused: %s", why);
 		free(why);
 		return (EX_NOPERM);
 	}

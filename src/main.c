@@ -356,7 +356,7 @@ main_deliver(const struct conf *conf, const struct opts *o,
 	}
 	msg_free(&m);
 	if ((r = deliver_commit(&d, &cause)) != 0)
-		main_die(r, "message not accepted: %s", cause);
+		main_die(r, "not accepted: %s", cause);
 	r = main_after_commit(conf, o, conf_arg, d.id);
 	deliver_free(&d);
 	return (r);

@@ -293,7 +293,8 @@ runq_show(const struct runq_ctx *ctx, const char *id, const char *what,
 static void
 runq_refuse_foreign(struct runq_ctx *ctx, const char *id, int forced)
 {
-	if (!forced)
+	/* -q -I id (after a submission) just leaves it to its owner. */
+	if (!forced || !ctx->ro->only)
 		return;
 	ctx->res->status = EX_NOPERM;
 	free(ctx->res->reason);

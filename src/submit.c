@@ -34,6 +34,7 @@
 
 static int	submit_spawn(const char *, char *const [], int, int, int);
 static int	submit_status(int);
+static void	submit_read_err(struct submit *, char **);
 static int	submit_argv(const struct submit_req *, char *[], char *,
 		    size_t);
 static int	submit_wait(const char *, char *const []);
@@ -90,10 +91,10 @@ submit_open(struct submit *s, const char *conf_arg, char **cause)
 {
 	const char	*path;
 	char		*argv[4];
-	int		 in[2], out[2], argc = 0, pid;
+	int		 in[2], out[2], err[2], argc = 0, pid;
 
 	memset(s, 0, sizeof(*s));
-	s->frame_fd = s->id_fd = -1;
+	s->frame_fd = s->id_fd = s->err_fd = -1;
 	path = submit_helper_path("mailferry-queue");
 	argv[argc++] = (char *)"mailferry-queue";
 	if (conf_arg != NULL) {
@@ -102,22 +103,27 @@ submit_open(struct submit *s, const char *conf_arg, char **cause)
 	}
 	argv[argc] = NULL;
 
-	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1) {
+	/* Its stderr is ours to read: the caller gets one line, not two. */
+	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
+	    pipe2(err, O_CLOEXEC) == -1) {
 		xasprintf(cause, "pipe: %s", strerror(errno));
 		return (-1);
 	}
-	pid = submit_spawn(path, argv, in[0], out[1], STDERR_FILENO);
+	pid = submit_spawn(path, argv, in[0], out[1], err[1]);
 	close(in[0]);
 	close(out[1]);
+	close(err[1]);
 	if (pid == -1) {
 		xasprintf(cause, "fork: %s", strerror(errno));
 		close(in[1]);
 		close(out[0]);
+		close(err[0]);
 		return (-1);
 	}
 	s->pid = pid;
 	s->frame_fd = in[1];
 	s->id_fd = out[0];
+	s->err_fd = err[0];
 	return (0);
 }
 
@@ -186,9 +192,18 @@ submit_close(struct submit *s, char *id, size_t idlen, char **cause)
 			xasprintf(cause, "waitpid: %s", strerror(errno));
 			return (EX_TEMPFAIL);
 		}
+	submit_read_err(s, cause);
 	if ((ex = submit_status(status)) != 0) {
-		xasprintf(cause, "the spool writer failed (exit %d)", ex);
+		if (*cause == NULL)
+			xasprintf(cause, "the spool writer failed (exit %d)",
+			    ex);
 		return (ex == EX_OK ? EX_TEMPFAIL : ex);
+	}
+	if (*cause != NULL) {
+		/* Queued, but it had something to say: say it. */
+		fprintf(stderr, MF_PROGNAME ": %s\n", *cause);
+		free(*cause);
+		*cause = NULL;
 	}
 	buf[strcspn(buf, "\n")] = '\0';
 	if (!spool_id_valid(buf) || strlcpy(id, buf, idlen) >= idlen) {
@@ -196,6 +211,42 @@ submit_close(struct submit *s, char *id, size_t idlen, char **cause)
 		return (EX_TEMPFAIL);
 	}
 	return (0);
+}
+
+/*
+ * Read what mailferry-queue said on its stderr (one line; it has exited)
+ * into cause, without its program name, or leave cause NULL.
+ */
+static void
+submit_read_err(struct submit *s, char **cause)
+{
+	static const char	 tag[] = "mailferry-queue: ";
+	char			 buf[1024], *p;
+	size_t			 have = 0;
+	ssize_t			 n;
+
+	*cause = NULL;
+	while (have < sizeof(buf) - 1) {
+		n = read(s->err_fd, buf + have, sizeof(buf) - 1 - have);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	close(s->err_fd);
+	s->err_fd = -1;
+	buf[strcspn(buf, "\n")] = '\0';
+	/* It escapes what it prints; anything else is not passed on. */
+	for (p = buf; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
+	p = buf;
+	if (strncmp(p, tag, sizeof(tag) - 1) == 0)
+		p += sizeof(tag) - 1;
+	if (*p != '\0')
+		*cause = xstrdup(p);
 }
 
 /* Give up on a submission: the helper sees a truncated frame. */
@@ -208,6 +259,9 @@ submit_abort(struct submit *s)
 		close(s->frame_fd);
 	if (s->id_fd != -1)
 		close(s->id_fd);
+	if (s->err_fd != -1)
+		close(s->err_fd);
+	s->err_fd = -1;
 	s->frame_fd = s->id_fd = -1;
 	if (s->pid > 0) {
 		kill(s->pid, SIGTERM);

@@ -13,6 +13,7 @@ struct submit {
 	pid_t	 pid;		/* mailferry-queue */
 	int	 frame_fd;	/* its stdin: the framed entry */
 	int	 id_fd;		/* its stdout: the queue id */
+	int	 err_fd;	/* its stderr: why it refused */
 	int	 broken;	/* it went away while we wrote */
 };
 
