@@ -607,7 +607,7 @@ ATF_TC_BODY(queue_canonical, tc)
 			fputs("\r\n\r\nhi\r\n", f);
 		}
 		rewind(f);
-		ATF_REQUIRE_EQ(spool_write_entry(dir, &m, fileno(f), id,
+		ATF_REQUIRE_EQ(spool_write_entry(dir, &m, fileno(f), getuid(), id,
 		    &cause), 0);
 		fclose(f);
 		spool_meta_free(&m);
