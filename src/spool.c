@@ -25,7 +25,7 @@
  *	notify list	optional: NEVER, or a comma-separated subset of
  *			SUCCESS,FAILURE,DELAY (upper case, no repeats)
  *	ret FULL|HDRS	optional
- *	envid text	optional, 1..SPOOL_ENVID_MAX printable ASCII bytes
+ *	envid text	optional, 1..ENVELOPE_ENVID_MAX printable ASCII bytes
  *
  * A value is the rest of the line after "key SP".  An address value
  * (sender, rcpt) must be valid by envelope_valid_address() (the rules

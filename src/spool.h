@@ -24,7 +24,6 @@
 #define SPOOL_CHUNK_MAX		(1024 * 1024)	/* one frame chunk */
 #define SPOOL_MSG_DEFAULT	((off_t)35 * 1024 * 1024) /* no -s given */
 #define SPOOL_MSG_LIMIT		((off_t)1024 * 1024 * 1024) /* -s cap */
-#define SPOOL_ENVID_MAX		100	/* RFC 3461 ENVID */
 #define SPOOL_STATE_MAX		(SPOOL_RCPT_MAX * (SPOOL_REPLY_MAX + 32) + 4096)
 #define SPOOL_TMP_MAX_AGE	(24 * 60 * 60)	/* stale tmp/ files */
 

@@ -298,6 +298,19 @@ ATF_TC_BODY(envid, tc)
 	free(e);
 }
 
+/* Defence in depth: what gets past the rules is still escaped. */
+ATF_TC_WITHOUT_HEAD(log_escape_controls);
+ATF_TC_BODY(log_escape_controls, tc)
+{
+	static const char in[] = "a\x7f\xc2\x85\xc2\x9b\xe2\x80\xae\\\r\n@x";
+	char	*s;
+
+	s = log_escape(in, sizeof(in) - 1);
+	ATF_CHECK_STREQ(s, "a\\x7f\\xc2\\x85\\xc2\\x9b\\xe2\\x80\\xae\\\\"
+	    "\\x0d\\x0a@x");
+	free(s);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, address_table);
@@ -307,5 +320,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, notify_table);
 	ATF_TP_ADD_TC(tp, ret);
 	ATF_TP_ADD_TC(tp, envid);
+	ATF_TP_ADD_TC(tp, log_escape_controls);
 	return (atf_no_error());
 }
