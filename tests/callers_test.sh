@@ -1158,6 +1158,21 @@ control_rcpt_body()
 }
 control_rcpt_cleanup() { mf_smarthost_stop; }
 
+atf_test_case dsn_params cleanup
+dsn_params_head() { atf_set descr "-N, -R and -V reach the smarthost canonical, ENVID as xtext"; }
+dsn_params_body()
+{
+	cl_start
+	printf 'Subject: x\n\nbody\n' >in
+	cl_send -N delay,Success,delay -R hdrs -V 'env+id=1' bob@example.net
+	printf '%s\n' \
+	    "mail 250 FROM:<$(cl_me)@example.org> RET=HDRS ENVID=env+2Bid+3D1" \
+	    'rcpt 250 TO:<bob@example.net> NOTIFY=SUCCESS,DELAY' \
+	    'data 354' 'dot 250' >env.exp
+	atf_check -o file:env.exp cat $CL_MSG.env
+}
+dsn_params_cleanup() { mf_smarthost_stop; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case php_mail
@@ -1203,4 +1218,5 @@ atf_init_test_cases()
 	atf_add_test_case quoted_space_f
 	atf_add_test_case quoted_space_t
 	atf_add_test_case control_rcpt
+	atf_add_test_case dsn_params
 }
