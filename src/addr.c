@@ -1,7 +1,8 @@
 /*
  * Address parsing: RFC 5322 address lists (section 3.4, with the
- * obsolete forms of section 4.4), RFC 5321 envelope checks, and
- * qualification of bare local names.
+ * obsolete forms of section 4.4) and qualification of bare local names.
+ * Whether a parsed address may go into the envelope is decided by
+ * envelope_valid_address() (envelope.c), not here.
  *
  * The text is first cut into tokens (atoms, quoted strings, domain
  * literals and the specials < > @ , ; : .), dropping white space,
@@ -695,54 +696,6 @@ find_at(const char *a)
 			at = a;
 	}
 	return (at);
-}
-
-/* Check that an address is safe to put in MAIL FROM/RCPT TO. */
-int
-addr_valid_envelope(const char *addr, char **cause)
-{
-	const unsigned char	*p;
-	const char		*at, *why = NULL;
-	size_t			 len = strlen(addr);
-	int			 inq = 0;
-
-	if (len == 0)
-		why = "empty address";
-	else if (len > SMTP_ADDR_MAX)
-		why = "address too long";
-	for (p = (const unsigned char *)addr; why == NULL && *p != '\0';
-	    p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			why = "control character in address";
-		else if (*p == '<' || *p == '>')
-			why = "angle bracket in address";
-		else if (inq && *p == '\\' && p[1] != '\0')
-			p++;
-		else if (*p == '"')
-			inq = !inq;
-		else if (!inq && (*p == ' ' || *p == '\t'))
-			why = "white space in address";
-	}
-	if (why == NULL && inq)
-		why = "unbalanced quote in address";
-	if (why == NULL && (at = find_at(addr)) != NULL &&
-	    (at == addr || at[1] == '\0'))
-		why = "empty local part or domain";
-	if (why != NULL) {
-		xasprintf(cause, "%s", why);
-		return (-1);
-	}
-	return (0);
-}
-
-/* Whether the address needs SMTPUTF8 (any byte >= 0x80). */
-int
-addr_is_8bit(const char *addr)
-{
-	for (; *addr != '\0'; addr++)
-		if ((unsigned char)*addr >= 0x80)
-			return (1);
-	return (0);
 }
 
 /* Compare two addresses: exact local parts, case-insensitive domains. */

@@ -1,6 +1,6 @@
 /*
- * addr.h: RFC 5321/5322 addresses: address-list parsing (headers and
- * argv), envelope validation, qualification and locality tests.
+ * addr.h: RFC 5322 addresses: address-list parsing (headers and argv),
+ * qualification and locality tests (envelope rules: envelope.h).
  *
  * Addresses are plain strings "local@domain" (or a bare "local"),
  * without display names, comments or angle brackets.  A local part
@@ -39,8 +39,6 @@ int	 addr_parse_list(const char *, size_t, enum addr_mode,
 int	 addr_qualify_list(const char *, size_t, const char *, char **,
 	    char **);
 int	 addr_parse_sender(const char *, char **, char **);
-int	 addr_valid_envelope(const char *, char **);
-int	 addr_is_8bit(const char *);
 int	 addr_cmp(const char *, const char *);
 char	*addr_qualify(const char *, const char *);
 char	*addr_localpart(const char *);

@@ -65,6 +65,7 @@
 #include "bs.h"
 #include "conf.h"
 #include "deliver.h"
+#include "envelope.h"
 #include "msg.h"
 #include "opts.h"
 #include "spool.h"
@@ -83,11 +84,6 @@
 #define BS_IN_EOF	0
 #define BS_IN_TIMEOUT	-1
 
-/* NOTIFY keywords as bits. */
-#define BS_NOTIFY_NEVER		0x1
-#define BS_NOTIFY_SUCCESS	0x2
-#define BS_NOTIFY_FAILURE	0x4
-#define BS_NOTIFY_DELAY		0x8
 
 enum bs_argkind {
 	BS_ARG_NONE,		/* nothing may follow the verb */
@@ -144,7 +140,7 @@ struct bs {
 	int			 in_mail;
 	struct deliver		 d;
 	struct addr_list	 rcpts;
-	unsigned int		 notify;	/* union, BS_NOTIFY_* */
+	unsigned int		 notify;	/* union, ENVELOPE_NOTIFY_* */
 	int			 notify_seen;
 	/* The outcome. */
 	unsigned int		 accepted;
@@ -183,10 +179,6 @@ static void	bs_refuse(struct bs *, int, int, const char *, const char *,
 static void	bs_feed(void *, const char *, size_t);
 static int	bs_parse_path(char *, struct bs_cmd *, char **);
 static int	bs_parse_params(char *, struct bs_cmd *, char **);
-static int	bs_notify_parse(const char *, unsigned int *);
-static char	*bs_notify_string(unsigned int);
-static char	*bs_xtext_decode(const char *);
-static int	bs_hex(int);
 static int	bs_is_sp(int);
 
 /*
@@ -528,7 +520,7 @@ bs_mail_params(struct bs *bs, const struct bs_cmd *cmd, int *body8,
     char **ret, char **envid)
 {
 	const struct bs_param	*p;
-	const char		*errstr;
+	const char		*errstr, *canon, *why;
 	long long		 size;
 	size_t			 i;
 
@@ -571,12 +563,10 @@ bs_mail_params(struct bs *bs, const struct bs_cmd *cmd, int *body8,
 				return (-1);
 			}
 		} else if (strcasecmp(p->key, "RET") == 0 && *ret == NULL &&
-		    (strcasecmp(p->value, "FULL") == 0 ||
-		    strcasecmp(p->value, "HDRS") == 0))
-			*ret = xstrdup(toupper((unsigned char)p->value[0]) ==
-			    'F' ? "FULL" : "HDRS");
+		    envelope_ret_parse(p->value, 0, &canon, &why) == 0)
+			*ret = xstrdup(canon);
 		else if (strcasecmp(p->key, "ENVID") == 0 && *envid == NULL &&
-		    (*envid = bs_xtext_decode(p->value)) != NULL)
+		    (*envid = envelope_envid_decode(p->value)) != NULL)
 			continue;
 		else if (strcasecmp(p->key, "RET") == 0 ||
 		    strcasecmp(p->key, "ENVID") == 0) {
@@ -597,6 +587,7 @@ static void
 bs_rcpt(struct bs *bs, const struct bs_cmd *cmd)
 {
 	const struct bs_param	*p;
+	const char		*why;
 	char			*a = NULL, *cause = NULL;
 	unsigned int		 notify = 0;
 	size_t			 i;
@@ -609,7 +600,8 @@ bs_rcpt(struct bs *bs, const struct bs_cmd *cmd)
 		p = &cmd->params[i];
 		if (strcasecmp(p->key, "NOTIFY") == 0 && p->value != NULL &&
 		    notify == 0) {
-			if (bs_notify_parse(p->value, &notify) == -1) {
+			if (envelope_notify_parse(p->value, 0, &notify,
+			    &why) == -1) {
 				bs_reply(bs, 501, "5.5.4",
 				    "Bad NOTIFY parameter");
 				return;
@@ -643,7 +635,7 @@ bs_rcpt(struct bs *bs, const struct bs_cmd *cmd)
 	if (notify != 0)
 		bs->notify_seen = 1;
 	bs->notify |= notify != 0 ? notify :
-	    BS_NOTIFY_FAILURE | BS_NOTIFY_DELAY;
+	    ENVELOPE_NOTIFY_FAILURE | ENVELOPE_NOTIFY_DELAY;
 	bs_reply(bs, 250, "2.1.5", "Ok");
 out:
 	free(a);
@@ -655,6 +647,7 @@ static int
 bs_rcpt_check(struct bs *bs, const char *a)
 {
 	struct addr_list	 l;
+	const char		*why;
 	char			*cause = NULL;
 	size_t			 i;
 	int			 rv = 0;
@@ -670,9 +663,9 @@ bs_rcpt_check(struct bs *bs, const char *a)
 		rv = -1;
 	}
 	for (i = 0; rv == 0 && i < l.n; i++) {
-		if (addr_valid_envelope(l.v[i], &cause) == -1) {
+		if (envelope_valid_address(l.v[i], 0, &why) == -1) {
 			bs_reply(bs, 553, "5.1.3",
-			    "Bad recipient address syntax: %s", cause);
+			    "Bad recipient address syntax: %s", why);
 			rv = -1;
 		}
 	}
@@ -708,6 +701,7 @@ bs_data(struct bs *bs)
 	struct msg_sink		 sink;
 	struct bs_feed		 f;
 	const struct conf	*conf = bs->conf;
+	char			 nbuf[ENVELOPE_NOTIFY_BUF];
 	char			*cause = NULL;
 	int			 r;
 
@@ -719,8 +713,10 @@ bs_data(struct bs *bs)
 		bs_reply(bs, 554, "5.5.1", "Error: no valid recipients");
 		return;
 	}
-	if (bs->notify_seen)
-		bs->d.meta.dsn_notify = bs_notify_string(bs->notify);
+	if (bs->notify_seen) {
+		envelope_notify_format(bs->notify, nbuf, sizeof(nbuf));
+		bs->d.meta.dsn_notify = xstrdup(nbuf);
+	}
 	if (deliver_recipients(&bs->d, &bs->rcpts, &cause) == -1) {
 		bs_refuse(bs, bs->d.status == EX_TEMPFAIL ? 451 : 554,
 		    bs->d.status, bs->d.status == EX_TEMPFAIL ? "4.3.0" :
@@ -922,14 +918,6 @@ bs_dot_scan(enum bs_dot_state *st, const char *buf, size_t len,
 }
 
 static int
-bs_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	return (tolower((unsigned char)c) - 'a' + 10);
-}
-
-static int
 bs_is_sp(int c)
 {
 	return (c == ' ' || c == '\t');
@@ -1122,86 +1110,3 @@ bs_cmd_free(struct bs_cmd *cmd)
 	cmd->nparams = 0;
 }
 
-/* NEVER, or a list of SUCCESS, FAILURE, DELAY (RFC 3461 4.1). */
-static int
-bs_notify_parse(const char *v, unsigned int *out)
-{
-	static const struct {
-		const char	*name;
-		unsigned int	 bit;
-	} kw[] = {
-		{ "NEVER", BS_NOTIFY_NEVER },
-		{ "SUCCESS", BS_NOTIFY_SUCCESS },
-		{ "FAILURE", BS_NOTIFY_FAILURE },
-		{ "DELAY", BS_NOTIFY_DELAY },
-	};
-	const char	*e;
-	size_t		 i, n;
-
-	*out = 0;
-	for (;;) {
-		n = strcspn(v, ",");
-		for (i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
-			if (strlen(kw[i].name) == n &&
-			    strncasecmp(kw[i].name, v, n) == 0)
-				break;
-		if (i == sizeof(kw) / sizeof(kw[0]))
-			return (-1);
-		*out |= kw[i].bit;
-		e = v + n;
-		if (*e == '\0')
-			break;
-		v = e + 1;
-	}
-	if ((*out & BS_NOTIFY_NEVER) && *out != BS_NOTIFY_NEVER)
-		return (-1);
-	return (0);
-}
-
-/* The spool's NOTIFY value for the union of the recipients' wishes. */
-static char *
-bs_notify_string(unsigned int bits)
-{
-	char	 buf[32];
-
-	if ((bits & ~BS_NOTIFY_NEVER) == 0)
-		return (xstrdup("NEVER"));
-	buf[0] = '\0';
-	if (bits & BS_NOTIFY_SUCCESS)
-		strlcat(buf, ",SUCCESS", sizeof(buf));
-	if (bits & BS_NOTIFY_FAILURE)
-		strlcat(buf, ",FAILURE", sizeof(buf));
-	if (bits & BS_NOTIFY_DELAY)
-		strlcat(buf, ",DELAY", sizeof(buf));
-	return (xstrdup(buf + 1));
-}
-
-/*
- * Decode an ENVID (RFC 3461 4: xtext, "+XX" for special bytes); the
- * spool wants 1..SPOOL_ENVID_MAX printable ASCII bytes.  NULL if bad.
- */
-static char *
-bs_xtext_decode(const char *s)
-{
-	char	 buf[SPOOL_ENVID_MAX + 1];
-	size_t	 n = 0;
-	int	 c;
-
-	while (*s != '\0') {
-		if (*s == '+') {
-			if (!isxdigit((unsigned char)s[1]) ||
-			    !isxdigit((unsigned char)s[2]))
-				return (NULL);
-			c = bs_hex(s[1]) << 4 | bs_hex(s[2]);
-			s += 3;
-		} else
-			c = (unsigned char)*s++;
-		if (c < 0x21 || c > 0x7e || n == SPOOL_ENVID_MAX)
-			return (NULL);
-		buf[n++] = (char)c;
-	}
-	if (n == 0)
-		return (NULL);
-	buf[n] = '\0';
-	return (xstrdup(buf));
-}

@@ -45,6 +45,7 @@
 
 #include "mailferry.h"
 #include "conf.h"
+#include "envelope.h"
 
 #ifndef MF_QUEUE_DIR
 #define MF_QUEUE_DIR		"/var/spool/mailferry"
@@ -55,7 +56,6 @@
 #define CONF_NAME_SHOW		64	/* key names quoted in errors */
 #define CONF_MAILNAME		"/etc/mailname"
 #define CONF_DOMAIN_MAX		253
-#define CONF_LOCAL_MAX		64
 #define CONF_MAXOPTS		40
 
 #define DAY			86400LL
@@ -913,32 +913,22 @@ conf_valid_helo(const char *s)
 	return (inet_pton(AF_INET, lit, a) == 1);
 }
 
-/* A dot-atom-like local part (UTF-8 allowed), at most 64 bytes. */
+/* A local part by the envelope rules (envelope.c). */
 static int
 conf_valid_local(const char *s, size_t len)
 {
-	size_t	 i;
+	const char	*why;
 
-	if (len == 0 || len > CONF_LOCAL_MAX)
-		return (0);
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f ||
-		    strchr("()<>[]\\,;:\"@", s[i]) != NULL)
-			return (0);
-	}
-	return (1);
+	return (envelope_valid_localpart(s, len, &why) == 0);
 }
 
-/* local@domain, as used for `from`. */
+/* local@domain, as used for `from`: a valid envelope address. */
 static int
 conf_valid_address(const char *s)
 {
-	const char	*at;
+	const char	*why;
 
-	if (strlen(s) > SMTP_ADDR_MAX || (at = strrchr(s, '@')) == NULL)
-		return (0);
-	return (conf_valid_local(s, (size_t)(at - s)) &&
-	    conf_valid_domain(at + 1));
+	return (envelope_valid_address(s, 0, &why) == 0);
 }
 
 /* Alias targets: addresses or bare local names, separated by commas. */

@@ -27,6 +27,7 @@
 #include "alias.h"
 #include "conf.h"
 #include "deliver.h"
+#include "envelope.h"
 #include "msg.h"
 #include "spool.h"
 #include "submit.h"
@@ -73,6 +74,8 @@ int
 deliver_init(struct deliver *d, const struct conf *conf,
     const char *conf_arg, const char *from, char **cause)
 {
+	const char	*why;
+
 	memset(d, 0, sizeof(*d));
 	d->conf = conf;
 	d->conf_arg = conf_arg;
@@ -88,13 +91,13 @@ deliver_init(struct deliver *d, const struct conf *conf,
 		d->sender = addr_qualify(from, conf->domain);
 	else
 		d->sender = xstrdup(from);
-	if (*d->sender != '\0' &&
-	    addr_valid_envelope(d->sender, cause) == -1) {
+	if (envelope_valid_address(d->sender, ENVELOPE_NULL_OK, &why) == -1) {
+		xasprintf(cause, "invalid sender address: %s", why);
 		d->status = EX_DATAERR;
 		return (-1);
 	}
 	d->meta.sender = xstrdup(d->sender);
-	d->meta.smtputf8 = addr_is_8bit(d->sender);
+	d->meta.smtputf8 = envelope_needs_smtputf8(d->sender);
 	return (0);
 }
 
@@ -107,6 +110,7 @@ deliver_recipients(struct deliver *d, const struct addr_list *in,
     char **cause)
 {
 	struct addr_list	 out;
+	const char		*why;
 	size_t			 i;
 
 	addr_list_init(&out);
@@ -126,12 +130,13 @@ deliver_recipients(struct deliver *d, const struct addr_list *in,
 		goto fail;
 	}
 	for (i = 0; i < out.n; i++) {
-		if (addr_valid_envelope(out.v[i], cause) == -1) {
+		if (envelope_valid_address(out.v[i], 0, &why) == -1) {
+			xasprintf(cause, "invalid recipient address: %s", why);
 			d->status = EX_DATAERR;
 			goto fail;
 		}
 		spool_meta_add_rcpt(&d->meta, out.v[i]);
-		if (addr_is_8bit(out.v[i]))
+		if (envelope_needs_smtputf8(out.v[i]))
 			d->meta.smtputf8 = 1;
 	}
 	addr_list_free(&out);

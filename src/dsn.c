@@ -37,13 +37,13 @@
 #include "conf.h"
 #include "deliver.h"
 #include "dsn.h"
+#include "envelope.h"
 #include "spool.h"
 
 static void	dsn_copy_headers(FILE *, const struct spool_entry *);
 static void	dsn_date(char *, size_t, time_t);
 static int	dsn_selected(const struct spool_rcpt *, size_t, enum dsn_kind,
 		    const unsigned char *);
-static int	dsn_notify_has(const char *, const char *);
 static void	dsn_text(FILE *, const char *);
 static void	dsn_human(FILE *, const char *, const char *,
 		    const struct spool_entry *, enum dsn_kind,
@@ -100,37 +100,23 @@ dsn_text(FILE *f, const char *s)
 		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
 }
 
-/* Whether the comma-separated NOTIFY list holds word. */
-static int
-dsn_notify_has(const char *list, const char *word)
-{
-	size_t	 len = strlen(word);
-	const char *p = list;
-
-	while (*p != '\0') {
-		if (strncasecmp(p, word, len) == 0 &&
-		    (p[len] == ',' || p[len] == '\0'))
-			return (1);
-		p += strcspn(p, ",");
-		p += *p == ',';
-	}
-	return (0);
-}
-
 /* Whether the submitter wants this kind of notification (-N). */
 int
 dsn_wanted(const struct spool_entry *e, enum dsn_kind kind)
 {
-	const char	*n = e->meta.dsn_notify;
+	const char	*why;
+	unsigned int	 bits;
 
 	if (e->meta.is_bounce || e->meta.sender == NULL ||
 	    *e->meta.sender == '\0')
 		return (0);
-	if (n == NULL)
+	if (e->meta.dsn_notify == NULL)
 		return (1);
-	if (dsn_notify_has(n, "NEVER"))
+	/* The reader checked it; a bad one here asks for nothing. */
+	if (envelope_notify_parse(e->meta.dsn_notify, 0, &bits, &why) == -1)
 		return (0);
-	return (dsn_notify_has(n, kind == DSN_DELAYED ? "DELAY" : "FAILURE"));
+	return ((bits & (kind == DSN_DELAYED ? ENVELOPE_NOTIFY_DELAY :
+	    ENVELOPE_NOTIFY_FAILURE)) != 0);
 }
 
 /*
@@ -398,7 +384,7 @@ dsn_queue(const struct conf *conf, const struct spool_entry *e,
 	meta.body_8bit = e->meta.body_8bit || e->meta.smtputf8;
 	for (i = 0; i < to.n; i++) {
 		spool_meta_add_rcpt(&meta, to.v[i]);
-		if (addr_is_8bit(to.v[i]))
+		if (envelope_needs_smtputf8(to.v[i]))
 			meta.smtputf8 = 1;
 	}
 	ret = spool_write_entry(conf->queue_dir, &meta, fileno(f), e->uid, id,

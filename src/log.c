@@ -142,7 +142,10 @@ fatalx(const char *fmt, ...)
 /*
  * Return a malloc'ed copy of len bytes of s where every byte outside
  * printable ASCII is written as \xNN (and a backslash as \\), so the
- * result is safe for syslog, stderr and spool metadata.
+ * result is safe for syslog, stderr and spool metadata.  That covers
+ * C0, DEL (\x7f) and every byte of a non-ASCII character, so C1
+ * controls (U+0085 is \xc2\x85, U+009B \xc2\x9b) and bidi controls
+ * never reach a log or a terminal as themselves.
  */
 char *
 log_escape(const char *s, size_t len)

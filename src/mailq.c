@@ -13,7 +13,12 @@
  * notification we made; a recipient's last reply in parentheses.
  *
  * and a last line "-- N Kbytes in N requests." (or "Mail queue is
- * empty").  Server replies are shown escaped, as stored.
+ * empty").  Addresses, replies and errors come from a spool entry,
+ * which is hostile input: they are printed through log_escape(), so
+ * control bytes (C0, DEL and every byte of a non-ASCII character, C1
+ * controls included) show as \xHH and cannot move the terminal.
+ * Replies and errors are stored escaped (spool_state.c) and shown as
+ * stored when they are printable ASCII.
  */
 #include "config.h"
 
@@ -37,6 +42,8 @@ static const char *mailq_state[] = {
 };
 
 static void	mailq_time(char *, size_t, time_t);
+static void	mailq_put(FILE *, const char *, const char *, const char *,
+		    int);
 static void	mailq_entry(FILE *, const struct spool_entry *, time_t);
 
 static void
@@ -49,6 +56,29 @@ mailq_time(char *buf, size_t len, time_t t)
 		buf[0] = '\0';
 }
 
+/*
+ * Print pre, s escaped by log_escape(), post: an entry is hostile.
+ * Stored replies are escaped already (spool_state.c): with stored set,
+ * text that is all printable ASCII is shown as it is.
+ */
+static void
+mailq_put(FILE *f, const char *pre, const char *s, const char *post,
+    int stored)
+{
+	const char	*p;
+	char		*esc;
+
+	for (p = s; stored && *p >= 0x20 && *p <= 0x7e; p++)
+		;
+	if (stored && *p == '\0') {
+		fprintf(f, "%s%s%s", pre, s, post);
+		return;
+	}
+	esc = log_escape(s, strlen(s));
+	fprintf(f, "%s%s%s", pre, esc, post);
+	free(esc);
+}
+
 static void
 mailq_entry(FILE *f, const struct spool_entry *e, time_t now)
 {
@@ -56,18 +86,22 @@ mailq_entry(FILE *f, const struct spool_entry *e, time_t now)
 	char			 arrival[32], next[32];
 
 	mailq_time(arrival, sizeof(arrival), e->created);
-	fprintf(f, "%-16s %9lld  %s  <%s>%s\n", e->id, (long long)e->msg_size,
-	    arrival, e->meta.sender, e->meta.is_bounce ? "  (bounce)" : "");
+	fprintf(f, "%-16s %9lld  %s  ", e->id, (long long)e->msg_size,
+	    arrival);
+	mailq_put(f, "<", e->meta.sender, ">", 0);
+	fprintf(f, "%s\n", e->meta.is_bounce ? "  (bounce)" : "");
 	if (e->attempts == 0 || e->next_attempt <= now)
 		snprintf(next, sizeof(next), "now");
 	else
 		mailq_time(next, sizeof(next), e->next_attempt);
-	fprintf(f, "  next: %s  attempts: %u  last: %s\n", next, e->attempts,
-	    e->last_error != NULL ? e->last_error : "-");
+	fprintf(f, "  next: %s  attempts: %u  last: ", next, e->attempts);
+	mailq_put(f, "", e->last_error != NULL ? e->last_error : "-",
+	    "\n", 1);
 	TAILQ_FOREACH(r, &e->meta.rcpts, entry) {
-		fprintf(f, "  to: <%s> %s", r->addr, mailq_state[r->state]);
+		mailq_put(f, "  to: <", r->addr, ">", 0);
+		fprintf(f, " %s", mailq_state[r->state]);
 		if (r->reply != NULL && r->state != SPOOL_RCPT_SENT)
-			fprintf(f, "  (%s)", r->reply);
+			mailq_put(f, "  (", r->reply, ")", 1);
 		fputc('\n', f);
 	}
 }

@@ -128,6 +128,7 @@ struct msg_reader {
 static int	 rd_err(struct msg_reader *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	 line_add(struct msg_reader *, char);
+static int	 msg_is_8bit(const char *);
 static int	 line_end(struct msg_reader *);
 static int	 header_line(struct msg_reader *);
 static int	 body_line(struct msg_reader *, int);
@@ -640,6 +641,16 @@ qp_wanted(struct msg_reader *r)
 	}
 	return (ok);
 }
+/* Whether a header field holds a byte beyond ASCII. */
+static int
+msg_is_8bit(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return (1);
+	return (0);
+}
+
 
 static int
 headers_finish(struct msg_reader *r, struct msg *m)
@@ -674,7 +685,7 @@ headers_finish(struct msg_reader *r, struct msg *m)
 		m->lines_broken = 1;
 	m->body_8bit = r->body_8bit && !m->qp_encoded;
 	for (i = 0; i < r->nh; i++)
-		if (!r->h[i].drop && addr_is_8bit(r->h[i].raw))
+		if (!r->h[i].drop && msg_is_8bit(r->h[i].raw))
 			m->header_8bit = 1;
 	return (0);
 }

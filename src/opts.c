@@ -37,11 +37,11 @@
 #include <strings.h>
 
 #include "mailferry.h"
+#include "envelope.h"
 #include "opts.h"
 
 #define OPTS_LETTERS	"A:B:b:C:cD:d:e:F:f:Gh:IiL:M:mN:nO:o:p:Q:q:R:r:sTtUV:vX:"
 #define OPTS_ATTACHED	"dqQ"	/* optional value, attached only */
-#define OPTS_ENVID_MAX	100	/* RFC 3461 section 4.4 */
 #define OPTS_INTERVAL_MAX (30 * 24 * 3600)
 
 static int	 opts_err(char **, const char *, ...)
@@ -188,7 +188,8 @@ opts_flag(struct opts *o, char c, char **cause)
 static int
 opts_value(struct opts *o, char c, const char *val, char **cause)
 {
-	char	*s;
+	const char	*canon, *why;
+	char		*s;
 
 	switch (c) {
 	case 'b':
@@ -215,18 +216,14 @@ opts_value(struct opts *o, char c, const char *val, char **cause)
 	case 'N':
 		return (opts_notify(o, val, cause));
 	case 'R':
-		if (strcasecmp(val, "full") != 0 && strcasecmp(val, "hdrs") != 0)
+		if (envelope_ret_parse(val, 0, &canon, &why) == -1)
 			return (opts_err(cause, "-R must be full or hdrs"));
-		opts_set(&o->dsn_ret, val[0] == 'f' || val[0] == 'F' ?
-		    "FULL" : "HDRS");
+		opts_set(&o->dsn_ret, canon);
 		break;
 	case 'V':
-		if (*val == '\0' || strlen(val) > OPTS_ENVID_MAX)
-			return (opts_err(cause, "-V: bad envelope id length"));
-		for (s = (char *)val; *s != '\0'; s++)
-			if (*s < 0x21 || *s > 0x7e)
-				return (opts_err(cause,
-				    "-V: envelope id must be printable ASCII"));
+		if (envelope_valid_envid(val, &why) == -1)
+			return (opts_err(cause, "-V: envelope id must be 1 to "
+			    "100 printable ASCII characters"));
 		opts_set(&o->dsn_envid, val);
 		break;
 	case 'o':
@@ -419,39 +416,15 @@ opts_q(struct opts *o, const char *val)
 static int
 opts_notify(struct opts *o, const char *val, char **cause)
 {
-	char	 buf[64];
-	char	*copy, *tok, *last, *p;
-	int	 rv = 0, never = 0, n = 0;
+	char		 buf[ENVELOPE_NOTIFY_BUF];
+	const char	*why;
+	unsigned int	 bits;
 
-	buf[0] = '\0';
-	copy = xstrdup(val);
-	for (tok = strtok_r(copy, ",", &last); tok != NULL && rv == 0;
-	    tok = strtok_r(NULL, ",", &last)) {
-		n++;
-		for (p = tok; *p != '\0'; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p += 'a' - 'A';
-		if (strcmp(tok, "never") == 0)
-			never = 1;
-		else if (strcasecmp(tok, "success") == 0 ||
-		    strcasecmp(tok, "failure") == 0 ||
-		    strcasecmp(tok, "delay") == 0) {
-			if (strstr(buf, tok) == NULL) {
-				if (buf[0] != '\0')
-					strlcat(buf, ",", sizeof(buf));
-				strlcat(buf, tok, sizeof(buf));
-			}
-		} else
-			rv = -1;
-	}
-	free(copy);
-	if (rv == -1 || n == 0 || (never && n > 1))
+	if (envelope_notify_parse(val, 0, &bits, &why) == -1)
 		return (opts_err(cause, "-N must be never or a list of "
 		    "success, failure, delay"));
-	opts_set(&o->dsn_notify, never ? "NEVER" : buf);
-	for (copy = o->dsn_notify; *copy != '\0'; copy++)
-		if (*copy >= 'a' && *copy <= 'z')
-			*copy -= 'a' - 'A';
+	envelope_notify_format(bits, buf, sizeof(buf));
+	opts_set(&o->dsn_notify, buf);
 	return (0);
 }
 

@@ -692,13 +692,15 @@ runq_log(const struct spool_entry *e, const unsigned char *out,
 {
 	struct spool_rcpt	*r, *q;
 	unsigned char		*done;
-	char			*to, *tmp, next[64];
+	char			*to, *tmp, *from, next[64];
 	size_t			 i, k, n = 0;
 	struct tm		 tm;
 
 	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
 		n++;
 	done = xcalloc(n + 1, 1);
+	/* Addresses come from a hostile spool entry: escape them. */
+	from = log_escape(e->meta.sender, strlen(e->meta.sender));
 	next[0] = '\0';
 	if (o == RUNQ_DEFERRED) {
 		localtime_r(&e->next_attempt, &tm);
@@ -729,14 +731,18 @@ runq_log(const struct spool_entry *e, const unsigned char *out,
 				to = tmp;
 			}
 		}
+		tmp = log_escape(to, strlen(to));
+		free(to);
+		to = tmp;
 		log_info("id=%s from=<%s> to=%s relay=%s tls=%s delay=%.2f "
-		    "status=%s%s (%s)", e->id, e->meta.sender, to,
+		    "status=%s%s (%s)", e->id, from, to,
 		    relay != NULL ? relay : "none", tls != NULL ? tls : "none",
 		    runq_delay(e), status, next, r->reply != NULL ? r->reply : (e->last_error != NULL ?
 		    e->last_error : "no reply"));
 		free(to);
 		i++;
 	}
+	free(from);
 	free(done);
 }
 

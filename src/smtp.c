@@ -27,8 +27,10 @@
  *   to 7 bit is not our job and practically every server takes it).
  * - SMTPUTF8 needed and not offered, or a message over the server's
  *   SIZE: permanent failure of that message, no transaction.
- * - The envelope is checked again here (the spool is hostile input):
- *   no control characters, '<' or '>', non-ASCII only with SMTPUTF8.
+ * - The envelope is checked again here (the spool is hostile input)
+ *   by envelope.c: addresses are sent verbatim inside <>, so a quoted
+ *   local part keeps its SP (MAIL FROM:<"john doe"@example.com>);
+ *   non-ASCII only with SMTPUTF8.  ENVID is sent as xtext (RFC 3461).
  * - Every session-level failure (greeting, EHLO, STARTTLS, TLS, AUTH
  *   including 535) is temporary: the message stays queued.
  * - -v traces show every command and reply line (escaped); AUTH
@@ -52,6 +54,7 @@
 
 #include "mailferry.h"
 #include "conf.h"
+#include "envelope.h"
 #include "reply.h"
 #include "net.h"
 #include "tls.h"
@@ -157,6 +160,8 @@ static int	smtp_auth_initial(struct smtp_session *, const char *, size_t,
 static int	smtp_auth_oneshot(struct smtp_session *);
 static int	smtp_auth_login(struct smtp_session *);
 static int	smtp_valid(const char *, size_t, int, int);
+static int	smtp_addr_ok(const char *, int, int);
+static int	smtp_params_ok(const struct smtp_msg *);
 static int	smtp_precheck(struct smtp_session *, struct smtp_msg *);
 static size_t	smtp_next(struct smtp_session *, struct smtp_msg *, size_t,
 		    size_t);
@@ -797,6 +802,35 @@ smtp_fail_of(int code)
 	}
 }
 
+/* Whether addr may go into MAIL FROM or RCPT TO of this message. */
+static int
+smtp_addr_ok(const char *addr, int flags, int utf8)
+{
+	const char	*why;
+
+	return (addr != NULL && envelope_valid_address(addr, flags,
+	    &why) == 0 && (utf8 || !envelope_needs_smtputf8(addr)));
+}
+
+/* Whether the DSN parameters are in the spool's canonical form. */
+static int
+smtp_params_ok(const struct smtp_msg *m)
+{
+	const char	*why, *canon;
+	unsigned int	 bits;
+	size_t		 i;
+
+	if ((m->ret != NULL && envelope_ret_parse(m->ret, ENVELOPE_CANON,
+	    &canon, &why) == -1) || (m->envid != NULL &&
+	    envelope_valid_envid(m->envid, &why) == -1))
+		return (0);
+	for (i = 0; i < m->nrcpts; i++)
+		if (m->rcpts[i].notify != NULL && envelope_notify_parse(
+		    m->rcpts[i].notify, ENVELOPE_CANON, &bits, &why) == -1)
+			return (0);
+	return (m->offset >= 0 && m->size >= 0);
+}
+
 /*
  * Local checks before a transaction; on a permanent problem the message
  * fails without one.  Returns 0 if the message can be sent.
@@ -816,21 +850,14 @@ smtp_precheck(struct smtp_session *s, struct smtp_msg *m)
 		snprintf(why, sizeof(why), "552 5.3.4 message size %lld "
 		    "exceeds the smarthost's limit of %lld",
 		    (long long)m->size, s->ehlo.size);
-	else if (m->sender == NULL || !smtp_valid(m->sender, SMTP_ADDR_MAX,
-	    utf8, 0) || strchr(m->sender, ' ') != NULL)
+	else if (!smtp_addr_ok(m->sender, ENVELOPE_NULL_OK, utf8))
 		snprintf(why, sizeof(why), "553 5.1.7 invalid sender address");
-	else if ((m->ret != NULL && (!smtp_valid(m->ret, SMTP_PARAM_MAX, 0,
-	    1) || strpbrk(m->ret, " =") != NULL)) || (m->envid != NULL &&
-	    (!smtp_valid(m->envid, SMTP_PARAM_MAX, 0, 1) ||
-	    strpbrk(m->envid, " =") != NULL)) || m->offset < 0 || m->size < 0)
+	else if (!smtp_params_ok(m))
 		snprintf(why, sizeof(why), "554 5.5.4 invalid envelope "
 		    "parameters");
 	for (i = 0; i < m->nrcpts; i++) {
 		m->rcpts[i].accepted = m->rcpts[i].sent = 0;
-		if (why[0] == '\0' && (!smtp_valid(m->rcpts[i].addr,
-		    SMTP_ADDR_MAX, utf8, 1) || (m->rcpts[i].notify != NULL &&
-		    (!smtp_valid(m->rcpts[i].notify, SMTP_PARAM_MAX, 0, 1) ||
-		    strpbrk(m->rcpts[i].notify, " =") != NULL))))
+		if (why[0] == '\0' && !smtp_addr_ok(m->rcpts[i].addr, 0, utf8))
 			smtp_set_rcpt(&m->rcpts[i], 553,
 			    "553 5.1.3 invalid recipient address");
 		else if (why[0] != '\0')
@@ -864,6 +891,7 @@ smtp_mail_params(struct smtp_session *s, struct smtp_msg *m, char *buf,
     size_t len)
 {
 	char	 tmp[SMTP_PARAM_MAX + 16];
+	char	*xtext;
 
 	buf[0] = '\0';
 	if (s->ehlo.ext & EHLO_SIZE) {
@@ -879,9 +907,11 @@ smtp_mail_params(struct smtp_session *s, struct smtp_msg *m, char *buf,
 		strlcat(buf, tmp, len);
 	}
 	if ((s->ehlo.ext & EHLO_DSN) && m->envid != NULL) {
-		snprintf(tmp, sizeof(tmp), " ENVID=%s", m->envid);
-		if (strlcat(buf, tmp, len) >= len)
+		xtext = envelope_envid_encode(m->envid);
+		strlcat(buf, " ENVID=", len);
+		if (strlcat(buf, xtext, len) >= len)
 			fatalx("smtp: MAIL parameters too long");
+		free(xtext);
 	}
 }
 

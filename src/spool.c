@@ -27,13 +27,17 @@
  *	notify list	optional: NEVER, or a comma-separated subset of
  *			SUCCESS,FAILURE,DELAY (upper case, no repeats)
  *	ret FULL|HDRS	optional
- *	envid text	optional, 1..SPOOL_ENVID_MAX printable ASCII bytes
+ *	envid text	optional, 1..ENVELOPE_ENVID_MAX printable ASCII bytes
  *
- * A value is one or more bytes, each 0x21-0x7e or part of a well-formed
- * UTF-8 sequence (addresses only): no space, control byte or DEL, so a
- * value can never carry a line break into the file or onto the wire.
- * Addresses are at most SMTP_ADDR_MAX bytes, hold no '<' or '>', and
- * need a non-empty local part and domain around their last '@'.
+ * A value is the rest of the line after "key SP".  An address value
+ * (sender, rcpt) must be valid by envelope_valid_address() (the rules
+ * are at the top of envelope.c): RFC 5321 Mailbox with RFC 6531 UTF-8,
+ * at most SMTP_ADDR_MAX bytes, no '<' or '>', and no control character
+ * anywhere (C0, DEL, C1, U+2028/9, bidi controls); it may hold SP only
+ * inside a quoted local part ("john doe"@example.com).  Every other
+ * value is one or more bytes 0x21-0x7e.  So no value can carry a line
+ * break into the file or onto the wire.  notify, ret and envid are in
+ * the canonical form of envelope.c (ENVELOPE_CANON).
  *
  * Entry file msg/ID (written once, mode 0640):
  *
@@ -76,6 +80,7 @@
 
 #include "mailferry.h"
 #include "canon.h"
+#include "envelope.h"
 #include "privsep.h"
 #include "spool.h"
 
@@ -143,12 +148,9 @@ static void	sb_add(struct sbuf *, const char *, ...)
 static int	write_all(int, const void *, size_t);
 static enum spool_error err_class(int);
 static void	id_make(char *);
-static size_t	utf8_seq(const unsigned char *, size_t);
 static int	num_parse(const char *, size_t, long long, long long *);
-static int	addr_check(const char *, size_t, char **);
-static int	notify_check(const char *, char **);
+static int	val_rule(enum hkey, const char *, size_t, char **);
 static int	val_check(enum hkey, const char *, size_t, char **);
-static int	ascii(const char *);
 static int	meta_check(const struct spool_meta *, char **);
 static int	hp_line(struct hparse *, const char *, size_t, char **);
 static int	hp_store(struct hparse *, enum hkey, const char *, size_t);
@@ -260,37 +262,6 @@ spool_id_valid(const char *s)
 	return (s[i] == '\0');
 }
 
-/* Length of the well-formed UTF-8 sequence at p, or 0. */
-static size_t
-utf8_seq(const unsigned char *p, size_t left)
-{
-	size_t	 n, i;
-	uint32_t cp;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07;
-	} else
-		return (0);
-	if (left < n)
-		return (0);
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return (0);
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return (0);
-	return (n);
-}
-
 /* Strict decimal: digits only, no leading zero, at most max. */
 static int
 num_parse(const char *s, size_t len, long long max, long long *out)
@@ -308,132 +279,81 @@ num_parse(const char *s, size_t len, long long max, long long *out)
 	return (errstr == NULL ? 0 : -1);
 }
 
+/* The rule of one key for a value (NUL-terminated, len bytes). */
 static int
-addr_check(const char *v, size_t len, char **cause)
+val_rule(enum hkey k, const char *v, size_t len, char **cause)
 {
-	const char	*at;
+	const char	*why = "invalid value", *canon;
+	unsigned int	 bits;
+	long long	 num;
+	int		 ok = 0;
 
-	if (len > SMTP_ADDR_MAX) {
-		xasprintf(cause, "address longer than %d bytes", SMTP_ADDR_MAX);
-		return (-1);
+	switch (k) {
+	case HK_ID:
+		ok = spool_id_valid(v);
+		break;
+	case HK_CREATED:
+		ok = num_parse(v, len, LLONG_MAX, &num) == 0;
+		break;
+	case HK_UID:
+		ok = num_parse(v, len, UINT32_MAX - 1, &num) == 0;
+		break;
+	case HK_SENDER:
+	case HK_RCPT:
+		ok = envelope_valid_address(v, k == HK_SENDER ?
+		    ENVELOPE_NULL_OK : 0, &why) == 0;
+		break;
+	case HK_BODY:
+		ok = strcmp(v, "7bit") == 0 || strcmp(v, "8bit") == 0;
+		break;
+	case HK_SMTPUTF8:
+	case HK_BOUNCE:
+		ok = strcmp(v, "0") == 0 || strcmp(v, "1") == 0;
+		break;
+	case HK_NOTIFY:
+		ok = envelope_notify_parse(v, ENVELOPE_CANON, &bits,
+		    &why) == 0;
+		break;
+	case HK_RET:
+		ok = envelope_ret_parse(v, ENVELOPE_CANON, &canon, &why) == 0;
+		break;
+	case HK_ENVID:
+		ok = envelope_valid_envid(v, &why) == 0;
+		break;
+	case HK_MAX:
+		break;
 	}
-	if (memchr(v, '<', len) != NULL || memchr(v, '>', len) != NULL) {
-		xasprintf(cause, "'<' or '>' in an address");
-		return (-1);
-	}
-	if ((at = strrchr(v, '@')) == NULL || at == v || at[1] == '\0') {
-		xasprintf(cause, "address without local part and domain");
-		return (-1);
-	}
-	return (0);
+	if (!ok)
+		xasprintf(cause, "%s: %s", hkeys[k].name, why);
+	return (ok ? 0 : -1);
 }
 
-static int
-notify_check(const char *v, char **cause)
-{
-	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
-	const char	*p, *q;
-	unsigned int	 seen = 0, i;
-	size_t		 len;
-
-	if (strcmp(v, "NEVER") == 0)
-		return (0);
-	for (p = v;; p = q + 1) {
-		if ((q = strchr(p, ',')) == NULL)
-			q = p + strlen(p);
-		len = q - p;
-		for (i = 0; i < 3; i++) {
-			if (strlen(words[i]) == len &&
-			    strncmp(p, words[i], len) == 0)
-				break;
-		}
-		if (i == 3 || (seen & (1U << i)) != 0) {
-			xasprintf(cause, "bad notify value");
-			return (-1);
-		}
-		seen |= 1U << i;
-		if (*q == '\0')
-			return (0);
-	}
-}
-
-/* Check one value (NUL-terminated, len bytes) for its key. */
+/*
+ * Check one value (NUL-terminated, len bytes) for its key.  Addresses
+ * get their byte rules from envelope.c; every other value is printable
+ * ASCII without SP.
+ */
 static int
 val_check(enum hkey k, const char *v, size_t len, char **cause)
 {
-	const unsigned char	*u = (const unsigned char *)v;
-	size_t			 i, n;
-	long long		 num;
+	size_t	 i;
 
-	for (i = 0; i < len; i++) {
-		if (u[i] >= 0x21 && u[i] <= 0x7e)
-			continue;
-		if (u[i] < 0x80 || (k != HK_SENDER && k != HK_RCPT) ||
-		    (n = utf8_seq(u + i, len - i)) == 0) {
-			xasprintf(cause, "%s: invalid byte 0x%02x",
-			    hkeys[k].name, u[i]);
-			return (-1);
-		}
-		i += n - 1;
+	if (memchr(v, '\0', len) != NULL || strlen(v) != len) {
+		xasprintf(cause, "%s: NUL in value", hkeys[k].name);
+		return (-1);
 	}
 	if (len == 0 && k != HK_SENDER) {
 		xasprintf(cause, "%s: empty value", hkeys[k].name);
 		return (-1);
 	}
-	switch (k) {
-	case HK_ID:
-		if (!spool_id_valid(v))
-			goto bad;
-		return (0);
-	case HK_CREATED:
-		if (num_parse(v, len, LLONG_MAX, &num) == -1)
-			goto bad;
-		return (0);
-	case HK_UID:
-		if (num_parse(v, len, UINT32_MAX - 1, &num) == -1)
-			goto bad;
-		return (0);
-	case HK_SENDER:
-		if (len == 0)
-			return (0);
-		/* FALLTHROUGH */
-	case HK_RCPT:
-		return (addr_check(v, len, cause));
-	case HK_BODY:
-		if (strcmp(v, "7bit") != 0 && strcmp(v, "8bit") != 0)
-			goto bad;
-		return (0);
-	case HK_SMTPUTF8:
-	case HK_BOUNCE:
-		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
-			goto bad;
-		return (0);
-	case HK_NOTIFY:
-		return (notify_check(v, cause));
-	case HK_RET:
-		if (strcmp(v, "FULL") != 0 && strcmp(v, "HDRS") != 0)
-			goto bad;
-		return (0);
-	case HK_ENVID:
-		if (len > SPOOL_ENVID_MAX)
-			goto bad;
-		return (0);
-	case HK_MAX:
-		break;
+	for (i = 0; k != HK_SENDER && k != HK_RCPT && i < len; i++) {
+		if ((unsigned char)v[i] < 0x21 || (unsigned char)v[i] > 0x7e) {
+			xasprintf(cause, "%s: invalid byte 0x%02x",
+			    hkeys[k].name, (unsigned char)v[i]);
+			return (-1);
+		}
 	}
-bad:
-	xasprintf(cause, "%s: invalid value", hkeys[k].name);
-	return (-1);
-}
-
-static int
-ascii(const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s >= 0x80)
-			return (0);
-	}
-	return (1);
+	return (val_rule(k, v, len, cause));
 }
 
 /* Rules across fields, checked once the whole header is known. */
@@ -444,10 +364,10 @@ meta_check(const struct spool_meta *m, char **cause)
 	size_t			 n = 0;
 	int			 utf8;
 
-	utf8 = !ascii(m->sender);
+	utf8 = envelope_needs_smtputf8(m->sender);
 	TAILQ_FOREACH(r, &m->rcpts, entry) {
 		n++;
-		if (!ascii(r->addr))
+		if (envelope_needs_smtputf8(r->addr))
 			utf8 = 1;
 	}
 	if (n == 0 || n > SPOOL_RCPT_MAX) {

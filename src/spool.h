@@ -24,7 +24,6 @@
 #define SPOOL_CHUNK_MAX		(1024 * 1024)	/* one frame chunk */
 #define SPOOL_MSG_DEFAULT	((off_t)35 * 1024 * 1024) /* no -s given */
 #define SPOOL_MSG_LIMIT		((off_t)1024 * 1024 * 1024) /* -s cap */
-#define SPOOL_ENVID_MAX		100	/* RFC 3461 ENVID */
 /*
  * mailferry-queue accepts max_size plus this: the front end applies
  * max_size to its input, and the headers it adds make the entry longer.

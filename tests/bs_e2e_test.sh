@@ -444,6 +444,79 @@ END
 }
 background_cleanup() { mf_smarthost_stop; }
 
+atf_test_case quoted_space cleanup
+quoted_space_head()
+{
+	atf_set descr "MAIL FROM/RCPT TO with a quoted local part holding a space"
+}
+quoted_space_body()
+{
+	MF_DELIVERY=queue mf_conf
+	bs_setup
+	bs_chat <<'END'
+<1
+>EHLO x
+<1
+>MAIL FROM:<"john doe"@example.com>
+<1
+>RCPT TO:<"jane roe"@example.net>
+<1
+>DATA
+<1
+>Subject: q\r\n\r\nok\r\n.
+<1
+>QUIT
+<1
+END
+	bs_codes
+	atf_check -o inline:"220 250 250 250 354 250 221 " cat codes
+	bs_check_exit 0
+	bs_check_queued 1
+	mf_smarthost_start
+	mf_conf
+	bs_flush_queue
+	atf_check -o inline:"mail 250 FROM:<\"john doe\"@example.com>\nrcpt 250 TO:<\"jane roe\"@example.net>\ndata 354\ndot 250\n" \
+	    cat rec/session.1/msg.1.env
+}
+quoted_space_cleanup() { mf_smarthost_stop; }
+
+atf_test_case control_rcpt
+control_rcpt_head()
+{
+	atf_set descr "RCPT TO with U+0085 or DEL is refused with a 5xx reply"
+}
+control_rcpt_body()
+{
+	MF_DELIVERY=queue mf_conf
+	bs_setup
+	bs_chat <<'END'
+<1
+>EHLO x
+<1
+>MAIL FROM:<alice@example.org>
+<1
+>RCPT TO:<bob\0302\0205@example.net>
+<1
+>RCPT TO:<"bob\0302\0233"@example.net>
+<1
+>RCPT TO:<bob\0177@example.net>
+<1
+>QUIT
+<1
+END
+	bs_codes
+	# C1 reaches the envelope check (553); DEL is refused with the
+	# whole command line (500).
+	atf_check -o match:'^220 250 250 553 553 50[01] 221 $' \
+	    cat codes
+	atf_check -o match:'^553 5\.1\.3 Bad recipient address syntax: control character in address$' \
+	    cat out
+	# Nothing from the address comes back raw.
+	if perl -ne 'exit 1 if /[\x00-\x09\x0b-\x1f\x7f-\xff]/' out; then :
+	else atf_fail "raw control bytes in a reply"; fi
+	bs_check_queued 0
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case stepwise
@@ -455,4 +528,6 @@ atf_init_test_cases()
 	atf_add_test_case rset_and_sequence
 	atf_add_test_case quit_only
 	atf_add_test_case background
+	atf_add_test_case quoted_space
+	atf_add_test_case control_rcpt
 }

@@ -1095,6 +1095,84 @@ unknown_letter_body()
 	[ -z "$(mf_queue_ids)" ] || atf_fail "entry left in the queue"
 }
 
+# --- One definition of a valid envelope (envelope.c) -------------------
+# A quoted local part with a space is a valid RFC 5321 address: the front
+# end, the spool writer and the SMTP client must all take it, and it must
+# reach the smarthost verbatim.  A recipient with a C1 control or DEL is
+# refused at once (exit 65, one line, no raw bytes), nothing queued.
+
+atf_test_case quoted_space_argv cleanup
+quoted_space_argv_head() { atf_set descr "\"john doe\"@example.com as an argv recipient"; }
+quoted_space_argv_body()
+{
+	cl_start
+	printf 'Subject: x\n\nbody\n' >in
+	cl_send '"john doe"@example.com'
+	cl_env "FROM:<$(cl_me)@example.org>" '"john doe"@example.com'
+}
+quoted_space_argv_cleanup() { mf_smarthost_stop; }
+
+atf_test_case quoted_space_f cleanup
+quoted_space_f_head() { atf_set descr "\"john doe\"@example.com as the -f sender"; }
+quoted_space_f_body()
+{
+	cl_start
+	printf 'Subject: x\n\nbody\n' >in
+	cl_send -f '"john doe"@example.com' bob@example.net
+	cl_env 'FROM:<"john doe"@example.com>' bob@example.net
+}
+quoted_space_f_cleanup() { mf_smarthost_stop; }
+
+atf_test_case quoted_space_t cleanup
+quoted_space_t_head() { atf_set descr "\"john doe\"@example.com in a -t To: field"; }
+quoted_space_t_body()
+{
+	cl_start
+	printf 'To: John <"john doe"@example.com>, bob@example.net\nSubject: x\n\nbody\n' >in
+	cl_send -t
+	cl_env "FROM:<$(cl_me)@example.org>" '"john doe"@example.com' \
+	    bob@example.net
+	cl_field_is To 'John <"john doe"@example.com>, bob@example.net'
+}
+quoted_space_t_cleanup() { mf_smarthost_stop; }
+
+atf_test_case control_rcpt cleanup
+control_rcpt_head() { atf_set descr "a recipient with U+0085, U+009B or DEL: exit 65, one line"; }
+control_rcpt_body()
+{
+	cl_start
+	printf 'Subject: x\n\nbody\n' >in
+	for r in 'bob\302\205@example.net' 'bob\302\233@example.net' \
+	    '"bob\302\205"@example.net' 'bob\177@example.net'; do
+		atf_check -s exit:65 -o empty -e save:err \
+		    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" "$(printf "$r")" <in
+		cl_one_line err
+		if perl -ne 'exit 1 if /[\x00-\x09\x0b-\x1f\x7f-\xff]/' err; then :
+		else atf_fail "raw control bytes in the error: $(od -c err)"; fi
+		case $r in
+		*302*) atf_check -o match:'control character' cat err ;;
+		esac
+	done
+	[ -z "$(mf_queue_ids)" ] || atf_fail "entry left in the queue"
+	cl_nothing_sent
+}
+control_rcpt_cleanup() { mf_smarthost_stop; }
+
+atf_test_case dsn_params cleanup
+dsn_params_head() { atf_set descr "-N, -R and -V reach the smarthost canonical, ENVID as xtext"; }
+dsn_params_body()
+{
+	cl_start
+	printf 'Subject: x\n\nbody\n' >in
+	cl_send -N delay,Success,delay -R hdrs -V 'env+id=1' bob@example.net
+	printf '%s\n' \
+	    "mail 250 FROM:<$(cl_me)@example.org> RET=HDRS ENVID=env+2Bid+3D1" \
+	    'rcpt 250 TO:<bob@example.net> NOTIFY=SUCCESS,DELAY' \
+	    'data 354' 'dot 250' >env.exp
+	atf_check -o file:env.exp cat $CL_MSG.env
+}
+dsn_params_cleanup() { mf_smarthost_stop; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case php_mail
@@ -1136,4 +1214,9 @@ atf_init_test_cases()
 	atf_add_test_case no_recipient
 	atf_add_test_case daemon_mode
 	atf_add_test_case unknown_letter
+	atf_add_test_case quoted_space_argv
+	atf_add_test_case quoted_space_f
+	atf_add_test_case quoted_space_t
+	atf_add_test_case control_rcpt
+	atf_add_test_case dsn_params
 }

@@ -741,8 +741,54 @@ full_disk_cleanup()
 	return 0
 }
 
+atf_test_case mailq_escapes
+mailq_escapes_head()
+{
+	atf_set descr "mailq prints spooled addresses through log_escape: no raw 8-bit or control bytes"
+}
+mailq_escapes_body()
+{
+	MF_DELIVERY=queue mf_conf
+	printf 'Subject: x\n\nhi\n' >in
+	atf_check -s exit:0 -o empty -e empty "$MF_SENDMAIL" \
+	    -C "$PWD/mailferry.conf" -f "$(printf 'j\303\266rg@example.net')" \
+	    '"a\\b c"@example.net' <in
+	"$MF_SENDMAIL" -C "$PWD/mailferry.conf" -bp >mailq.out
+	atf_check -o match:'  <j\\xc3\\xb6rg@example\.net>$' cat mailq.out
+	atf_check -o match:'^  to: <"a\\\\\\\\b c"@example\.net> pending$' \
+	    cat mailq.out
+	if perl -ne 'exit 1 if /[\x00-\x09\x0b-\x1f\x7f-\xff]/' mailq.out; then :
+	else atf_fail "raw bytes in the listing: $(od -c mailq.out)"; fi
+}
+
+atf_test_case log_escapes cleanup
+log_escapes_head()
+{
+	atf_set descr "the delivery log line escapes the addresses it took from the spool"
+}
+log_escapes_body()
+{
+	mf_smarthost_start
+	MF_DELIVERY=queue mf_conf
+	printf 'Subject: x\n\nhi\n' >in
+	atf_check -s exit:0 -o empty -e empty "$MF_SENDMAIL" \
+	    -C "$PWD/mailferry.conf" -f "$(printf 'j\303\266rg@example.net')" \
+	    '"a\\b c"@example.net' <in
+	ok runq_log
+	mf_wait_sessions 1
+	atf_check -o match:'^rcpt 250 TO:<"a\\\\b c"@example\.net>' \
+	    cat rec/session.1/msg.1.env
+	grep -F 'from=<j\xc3\xb6rg@example.net> to=<"a\\\\b c"@example.net> relay=' \
+	    send.log >/dev/null || atf_fail "no escaped log line: $(cat send.log)"
+	if perl -ne 'exit 1 if /[\x00-\x09\x0b-\x1f\x7f-\xff]/' send.log; then :
+	else atf_fail "raw bytes in the log"; fi
+}
+log_escapes_cleanup() { mf_smarthost_stop; }
+
 atf_init_test_cases()
 {
+	atf_add_test_case mailq_escapes
+	atf_add_test_case log_escapes
 	atf_add_test_case down_then_up
 	atf_add_test_case partial_4xx
 	atf_add_test_case bounce_5xx

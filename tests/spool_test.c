@@ -127,6 +127,8 @@ sample_meta(struct spool_meta *m)
 	spool_meta_add_rcpt(m, "one@example.org");
 	spool_meta_add_rcpt(m, "j\xc3\xb6rg@b\xc3\xbc" "cher.example");
 	spool_meta_add_rcpt(m, "three@example.net");
+	/* SP inside a quoted local part is part of the value. */
+	spool_meta_add_rcpt(m, "\"john doe\"@example.net");
 	m->body_8bit = 1;
 	m->smtputf8 = 1;
 	m->dsn_notify = xstrdup("FAILURE,DELAY");
@@ -394,6 +396,24 @@ ATF_TC_BODY(bad_frames, tc)
 		    "bounce 0\n\n0\n", SPOOL_ERR_FRAME),
 		F("sender a@b.c\nrcpt d\xed\xa0\x80@e.f\nbody 7bit\n"
 		    "smtputf8 1\nbounce 0\n\n0\n", SPOOL_ERR_FRAME),
+		/* C1 controls, DEL, bidi, bad quoting, 65-octet local part. */
+		F("sender a@b.c\nrcpt d\xc2\x85@e.f\nbody 7bit\nsmtputf8 1\n"
+		    "bounce 0\n\n0\n", SPOOL_ERR_FRAME),
+		F("sender a@b.c\nrcpt \"d\xc2\x9b\"@e.f\nbody 7bit\n"
+		    "smtputf8 1\nbounce 0\n\n0\n", SPOOL_ERR_FRAME),
+		F("sender a@b.c\nrcpt d\x7f@e.f\nbody 7bit\nsmtputf8 0\n"
+		    "bounce 0\n\n0\n", SPOOL_ERR_FRAME),
+		F("sender a\xe2\x80\xae@b.c\nrcpt d@e.f\nbody 7bit\n"
+		    "smtputf8 1\nbounce 0\n\n0\n", SPOOL_ERR_FRAME),
+		F("sender a@b.c\nrcpt \"d e@f.g\nbody 7bit\nsmtputf8 0\n"
+		    "bounce 0\n\n0\n", SPOOL_ERR_FRAME),
+		F("sender a@b.c\nrcpt \"d\te\"@f.g\nbody 7bit\nsmtputf8 0\n"
+		    "bounce 0\n\n0\n", SPOOL_ERR_FRAME),
+		F("sender a@b.c\nrcpt d@e.f \nbody 7bit\nsmtputf8 0\n"
+		    "bounce 0\n\n0\n", SPOOL_ERR_FRAME),
+		F("sender a@b.c\nrcpt 0123456789012345678901234567890123456789"
+		    "0123456789012345678901234@e.f\nbody 7bit\nsmtputf8 0\n"
+		    "bounce 0\n\n0\n", SPOOL_ERR_FRAME),
 		F("sender a@b.c\nrcpt d@e.f\nbody 9bit\nsmtputf8 0\n"
 		    "bounce 0\n\n0\n", SPOOL_ERR_FRAME),
 		F("sender a@b.c\nrcpt d@e.f\nbody 7bit\nsmtputf8 2\n"
@@ -476,10 +496,14 @@ ATF_TC_BODY(frame_limits, tc)
 		    n == SPOOL_RCPT_MAX ? 0 : -1);
 	}
 	ATF_CHECK_EQ(err, SPOOL_ERR_FRAME);
-	/* An address of SMTP_ADDR_MAX bytes passes, one more does not. */
+	/*
+	 * An address of SMTP_ADDR_MAX bytes passes, one more does not: a
+	 * 64-octet local part, then 63-octet labels (envelope.c limits).
+	 */
 	for (n = SMTP_ADDR_MAX; n <= SMTP_ADDR_MAX + 1; n++) {
 		memset(addr, 'x', n);
-		addr[n - 4] = '@';
+		addr[64] = '@';
+		addr[64 + 64] = addr[64 + 128] = '.';
 		addr[n] = '\0';
 		p = f;
 		ADD("sender %s\nrcpt %s\nbody 7bit\nsmtputf8 0\nbounce 0\n"
@@ -522,6 +546,12 @@ ATF_TC_BODY(meta_validate, tc)
 		{ "a@b.c", "d@e.f", 0, 0, NULL, 1 },
 		{ "", "d@e.f", 0, 1, "NEVER", 1 },
 		{ "a@b.c", "d\xc3\xa9@e.f", 1, 0, "SUCCESS", 1 },
+		{ "\"john doe\"@b.c", "\"jane \\\" roe\"@e.f", 0, 0,
+		    "FAILURE,DELAY", 1 },
+		{ "a@b.c", "\"d e@f.g", 0, 0, NULL, 0 },
+		{ "a@b.c", "d\xc2\x85@e.f", 1, 0, NULL, 0 },
+		{ "a@b.c", "d@e.f", 0, 0, "DELAY,FAILURE", 0 },
+		{ "a@b.c", "d@e.f", 0, 0, "failure", 0 },
 		{ "a@b.c\nrcpt evil@x.y", "d@e.f", 0, 0, NULL, 0 },
 		{ "a@b.c", "d@e.f\r\nRSET", 0, 0, NULL, 0 },
 		{ "a@b.c", "d@e.f", 0, 0, "NEVER\nrcpt x@y.z", 0 },

@@ -10,6 +10,7 @@
 
 #include "mailferry.h"
 #include "addr.h"
+#include "envelope.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -17,6 +18,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct addr_list	 l;
+	const char		*why;
 	char			*s, *out, *cause;
 	size_t			 i;
 
@@ -39,8 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strpbrk(l.v[i], "\r\n") != NULL || strlen(l.v[i]) >
 		    SMTP_ADDR_MAX)
 			abort();
-		(void)addr_valid_envelope(l.v[i], &cause);
-		free(cause);
+		(void)envelope_valid_address(l.v[i], 0, &why);
 		out = addr_qualify(l.v[i], "example.com");
 		free(out);
 		(void)addr_is_local(l.v[i], NULL);
@@ -60,9 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	free(out);
 	free(cause);
-	cause = NULL;
-	(void)addr_valid_envelope(s, &cause);
-	free(cause);
+	(void)envelope_valid_address(s, ENVELOPE_NULL_OK, &why);
 	free(s);
 	return (0);
 }
