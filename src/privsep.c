@@ -137,13 +137,13 @@ privsep_sanitise(void)
 	umask(027);
 	rl.rlim_cur = rl.rlim_max = 0;
 	(void)setrlimit(RLIMIT_CORE, &rl);
-	privsep_limits();
 #ifdef HAVE_SYS_PRCTL_H
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
 	/* Report EPIPE and EFBIG as errors instead of dying silently. */
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)signal(SIGXFSZ, SIG_IGN);
+	privsep_limits();
 	sigemptyset(&set);
 	(void)sigprocmask(SIG_SETMASK, &set, NULL);
 }
