@@ -27,6 +27,7 @@
 #include "alias.h"
 #include "conf.h"
 #include "deliver.h"
+#include "frame.h"
 #include "envelope.h"
 #include "msg.h"
 #include "spool.h"
@@ -155,7 +156,7 @@ deliver_open(struct deliver *d, char **cause)
 		return (-1);
 	}
 	d->opened = 1;
-	if (spool_frame_header(d->sub.frame_fd, &d->meta, cause) == -1) {
+	if (frame_write_header(d->sub.frame_fd, &d->meta, cause) == -1) {
 		/* The helper went away: its exit status says why. */
 		d->sub.broken = 1;
 	}
@@ -171,7 +172,7 @@ deliver_write(void *arg, const char *buf, size_t len, char **cause)
 	(void)cause;
 	if (!d->opened || d->sub.broken)
 		return (0);
-	if (spool_frame_chunk(d->sub.frame_fd, buf, len, &ignored) == -1) {
+	if (frame_write_chunk(d->sub.frame_fd, buf, len, &ignored) == -1) {
 		/* Keep reading the input; submit_close() tells the verdict. */
 		d->sub.broken = 1;
 		free(ignored);
@@ -199,7 +200,7 @@ deliver_commit(struct deliver *d, char **cause)
 	int	 r;
 
 	if (!d->sub.broken &&
-	    spool_frame_end(d->sub.frame_fd, &ignored) == -1)
+	    frame_write_end(d->sub.frame_fd, &ignored) == -1)
 		free(ignored);
 	d->opened = 0;
 	r = submit_close(&d->sub, d->id, sizeof(d->id), cause);

@@ -1,23 +1,10 @@
 /*
- * The spool: the frame the front end sends to mailferry-queue, the
- * atomic writer, and the untrusted reader used by mailferry-send.
+ * The spool: the atomic writer of entries (from a frame, frame.c, in
+ * mailferry-queue; from a bounce in mailferry-send) and the untrusted
+ * reader used by mailferry-send.
  *
- * Frame (mailferry -> mailferry-queue, on its stdin):
- *
- *	header line*	"key" or "key SP value", then LF
- *	LF		an empty line ends the header
- *	chunk*		decimal length (1..SPOOL_CHUNK_MAX, no sign, no
- *			leading zero), LF, then exactly that many bytes
- *	"0" LF		the end marker: without it nothing is committed
- *
- * Bytes after the end marker are never read, so the front end may keep
- * the pipe open while it waits for the queue id.  The header is at most
- * SPOOL_HEADER_MAX bytes, a line at most SPOOL_LINE_MAX; the sum of the
- * chunks is bounded by the caller's limit (mailferry-queue -s).  The
- * chunks together are the message; mailferry-queue commits it only if
- * it is canonical (canon.c), 7-bit unless the header says "body 8bit".
- *
- * Header keys, each at most once except rcpt, in any order:
+ * Header keys, the same in a frame's header and an entry file, each at
+ * most once except rcpt, in any order:
  *
  *	sender [addr]	required; no value is the null sender <>
  *	rcpt addr	required, 1..SPOOL_RCPT_MAX times
@@ -81,8 +68,10 @@
 #include "mailferry.h"
 #include "canon.h"
 #include "envelope.h"
+#include "frame.h"
 #include "privsep.h"
 #include "spool.h"
+#include "util.h"
 
 #define SPOOL_BUF_SIZE	65536
 #define SPOOL_MAGIC	"mailferry-spool 1"
@@ -126,13 +115,6 @@ struct sbuf {
 	size_t		 cap;
 };
 
-struct rbuf {
-	int		 fd;
-	size_t		 pos;
-	size_t		 len;
-	char		 buf[SPOOL_BUF_SIZE];
-};
-
 struct commit {
 	int		 dfd;		/* queue directory */
 	int		 tmpfd;		/* tmp/ */
@@ -143,12 +125,17 @@ struct commit {
 	time_t		 created;
 };
 
+/* Where the bytes of a frame go: the canonical-form check, the entry. */
+struct commit_sink {
+	struct commit		*cm;
+	struct canon_policy	 form;
+	struct canon		*cn;	/* NULL: not checked */
+};
+
 static void	sb_add(struct sbuf *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
-static int	write_all(int, const void *, size_t);
 static enum spool_error err_class(int);
 static void	id_make(char *);
-static int	num_parse(const char *, size_t, long long, long long *);
 static int	val_rule(enum hkey, const char *, size_t, char **);
 static int	val_check(enum hkey, const char *, size_t, char **);
 static int	meta_check(const struct spool_meta *, char **);
@@ -156,16 +143,12 @@ static int	hp_line(struct hparse *, const char *, size_t, char **);
 static int	hp_store(struct hparse *, enum hkey, const char *, size_t);
 static int	hp_finish(struct hparse *, char **);
 static void	meta_format(struct sbuf *, const struct spool_meta *);
-static int	rb_getc(struct rbuf *);
-static int	rb_copy(struct rbuf *, int, size_t, struct canon *,
-		    enum spool_error *, char **);
-static int	frame_header(struct rbuf *, struct spool_meta *,
-		    enum spool_error *, char **);
 static int	entry_check(struct spool_entry *, struct stat *, char **);
+static int	frame_line(void *, const char *, size_t, char **);
+static int	commit_data(void *, const void *, size_t, enum spool_error *,
+		    char **);
 static int	frame_policy(const struct spool_meta *,
 		    const struct spool_policy *, enum spool_error *, char **);
-static int	frame_body(struct rbuf *, struct commit *, off_t,
-		    struct canon *, enum spool_error *, char **);
 static int	id_taken(struct commit *);
 static int	commit_dirs(const char *, struct commit *,
 		    enum spool_error *, char **);
@@ -197,24 +180,6 @@ sb_add(struct sbuf *sb, const char *fmt, ...)
 		sb->cap = (sb->cap + n + 1) * 2;
 		sb->s = xreallocarray(sb->s, sb->cap, 1);
 	}
-}
-
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const char	*p = buf;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		p += n;
-		len -= n;
-	}
-	return (0);
 }
 
 static enum spool_error
@@ -262,23 +227,6 @@ spool_id_valid(const char *s)
 	return (s[i] == '\0');
 }
 
-/* Strict decimal: digits only, no leading zero, at most max. */
-static int
-num_parse(const char *s, size_t len, long long max, long long *out)
-{
-	const char	*errstr;
-	size_t		 i;
-
-	if (len == 0 || len > 19 || (s[0] == '0' && len > 1))
-		return (-1);
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return (-1);
-	}
-	*out = strtonum(s, 0, max, &errstr);
-	return (errstr == NULL ? 0 : -1);
-}
-
 /* The rule of one key for a value (NUL-terminated, len bytes). */
 static int
 val_rule(enum hkey k, const char *v, size_t len, char **cause)
@@ -293,10 +241,10 @@ val_rule(enum hkey k, const char *v, size_t len, char **cause)
 		ok = spool_id_valid(v);
 		break;
 	case HK_CREATED:
-		ok = num_parse(v, len, LLONG_MAX, &num) == 0;
+		ok = util_decimal(v, len, LLONG_MAX, &num) == 0;
 		break;
 	case HK_UID:
-		ok = num_parse(v, len, UINT32_MAX - 1, &num) == 0;
+		ok = util_decimal(v, len, UINT32_MAX - 1, &num) == 0;
 		break;
 	case HK_SENDER:
 	case HK_RCPT:
@@ -463,9 +411,9 @@ hp_store(struct hparse *hp, enum hkey k, const char *v, size_t len)
 		strlcpy(hp->id, v, sizeof(hp->id));
 		break;
 	case HK_CREATED:
-		return (num_parse(v, len, LLONG_MAX, &hp->created));
+		return (util_decimal(v, len, LLONG_MAX, &hp->created));
 	case HK_UID:
-		return (num_parse(v, len, UINT32_MAX - 1, &hp->uid));
+		return (util_decimal(v, len, UINT32_MAX - 1, &hp->uid));
 	case HK_SENDER:
 		m->sender = xstrdup(v);
 		break;
@@ -589,215 +537,18 @@ meta_format(struct sbuf *sb, const struct spool_meta *m)
 		sb_add(sb, "envid %s\n", m->dsn_envid);
 }
 
-/* Write the frame header for m to fd. */
-int
-spool_frame_header(int fd, const struct spool_meta *m, char **cause)
+/*
+ * The header lines for m ("key value" LF each), as in a frame or an
+ * entry file; malloc'ed, its length in *len.
+ */
+char *
+spool_meta_text(const struct spool_meta *m, size_t *len)
 {
 	struct sbuf	 sb = { NULL, 0, 0 };
-	int		 rv = 0;
 
-	if (spool_meta_validate(m, cause) == -1)
-		return (-1);
 	meta_format(&sb, m);
-	sb_add(&sb, "\n");
-	if (write_all(fd, sb.s, sb.len) == -1) {
-		xasprintf(cause, "writing to the queue: %s", strerror(errno));
-		rv = -1;
-	}
-	free(sb.s);
-	return (rv);
-}
-
-/* Write len message bytes to fd as one or more frame chunks. */
-int
-spool_frame_chunk(int fd, const void *buf, size_t len, char **cause)
-{
-	const char	*p = buf;
-	char		 num[32];
-	size_t		 n;
-	int		 nlen;
-
-	while (len > 0) {
-		n = len > SPOOL_CHUNK_MAX ? SPOOL_CHUNK_MAX : len;
-		nlen = snprintf(num, sizeof(num), "%zu\n", n);
-		if (write_all(fd, num, nlen) == -1 ||
-		    write_all(fd, p, n) == -1) {
-			xasprintf(cause, "writing to the queue: %s",
-			    strerror(errno));
-			return (-1);
-		}
-		p += n;
-		len -= n;
-	}
-	return (0);
-}
-
-/* Write the end marker: the message is complete. */
-int
-spool_frame_end(int fd, char **cause)
-{
-	if (write_all(fd, "0\n", 2) == -1) {
-		xasprintf(cause, "writing to the queue: %s", strerror(errno));
-		return (-1);
-	}
-	return (0);
-}
-
-/* Next input byte, or -1 at end of input, -2 on a read error. */
-static int
-rb_getc(struct rbuf *rb)
-{
-	ssize_t	 n;
-
-	if (rb->pos == rb->len) {
-		do
-			n = read(rb->fd, rb->buf, sizeof(rb->buf));
-		while (n == -1 && errno == EINTR);
-		if (n <= 0)
-			return (n == 0 ? -1 : -2);
-		rb->pos = 0;
-		rb->len = n;
-	}
-	return ((unsigned char)rb->buf[rb->pos++]);
-}
-
-/* Copy exactly n input bytes to out, checked by cn unless NULL. */
-static int
-rb_copy(struct rbuf *rb, int out, size_t n, struct canon *cn,
-    enum spool_error *err, char **cause)
-{
-	size_t	 have;
-	ssize_t	 r;
-
-	while (n > 0) {
-		if (rb->pos == rb->len) {
-			do
-				r = read(rb->fd, rb->buf,
-				    n < sizeof(rb->buf) ? n : sizeof(rb->buf));
-			while (r == -1 && errno == EINTR);
-			if (r <= 0) {
-				*err = SPOOL_ERR_TRUNC;
-				xasprintf(cause, "message ended early%s%s",
-				    r == 0 ? "" : ": ",
-				    r == 0 ? "" : strerror(errno));
-				return (-1);
-			}
-			rb->pos = 0;
-			rb->len = r;
-		}
-		have = rb->len - rb->pos;
-		if (have > n)
-			have = n;
-		if (cn != NULL &&
-		    canon_feed(cn, rb->buf + rb->pos, have, cause) == -1) {
-			*err = SPOOL_ERR_FORM;
-			return (-1);
-		}
-		if (write_all(out, rb->buf + rb->pos, have) == -1) {
-			*err = err_class(errno);
-			xasprintf(cause, "writing the queue file: %s",
-			    strerror(errno));
-			return (-1);
-		}
-		rb->pos += have;
-		n -= have;
-	}
-	return (0);
-}
-
-static int
-frame_header(struct rbuf *rb, struct spool_meta *m, enum spool_error *err,
-    char **cause)
-{
-	struct hparse	 hp;
-	char		 line[SPOOL_LINE_MAX];
-	size_t		 len, total = 0;
-	int		 c;
-
-	memset(&hp, 0, sizeof(hp));
-	hp.meta = m;
-	for (;;) {
-		for (len = 0;; line[len++] = c) {
-			if ((c = rb_getc(rb)) < 0) {
-				*err = SPOOL_ERR_TRUNC;
-				xasprintf(cause, "frame header ended early");
-				return (-1);
-			}
-			if (++total > SPOOL_HEADER_MAX) {
-				*err = SPOOL_ERR_FRAME;
-				xasprintf(cause, "frame header too long");
-				return (-1);
-			}
-			if (c == '\n')
-				break;
-			if (len == sizeof(line)) {
-				*err = SPOOL_ERR_FRAME;
-				xasprintf(cause, "frame header line too long");
-				return (-1);
-			}
-		}
-		if (len == 0)
-			break;
-		if (hp_line(&hp, line, len, cause) == -1) {
-			*err = SPOOL_ERR_FRAME;
-			return (-1);
-		}
-	}
-	if (hp_finish(&hp, cause) == -1) {
-		*err = SPOOL_ERR_FRAME;
-		return (-1);
-	}
-	return (0);
-}
-
-static int
-frame_body(struct rbuf *rb, struct commit *cm, off_t max_size,
-    struct canon *cn, enum spool_error *err, char **cause)
-{
-	char		 line[16];
-	size_t		 len;
-	off_t		 total = 0;
-	long long	 n;
-	int		 c;
-
-	for (;;) {
-		for (len = 0;; line[len++] = c) {
-			if ((c = rb_getc(rb)) < 0) {
-				*err = SPOOL_ERR_TRUNC;
-				xasprintf(cause, "message ended early");
-				return (-1);
-			}
-			if (c == '\n')
-				break;
-			if (len == sizeof(line) - 1) {
-				*err = SPOOL_ERR_FRAME;
-				xasprintf(cause, "bad chunk length");
-				return (-1);
-			}
-		}
-		line[len] = '\0';
-		if (num_parse(line, len, SPOOL_CHUNK_MAX, &n) == -1) {
-			*err = SPOOL_ERR_FRAME;
-			xasprintf(cause, "bad chunk length");
-			return (-1);
-		}
-		if (n == 0)
-			break;
-		if (n > max_size - total) {
-			*err = SPOOL_ERR_SIZE;
-			xasprintf(cause, "message larger than %lld bytes",
-			    (long long)max_size);
-			return (-1);
-		}
-		total += n;
-		if (rb_copy(rb, cm->fd, n, cn, err, cause) == -1)
-			return (-1);
-	}
-	if (cn != NULL && canon_end(cn, cause) == -1) {
-		*err = SPOOL_ERR_FORM;
-		return (-1);
-	}
-	return (0);
+	*len = sb.len;
+	return (sb.s);
 }
 
 /* Whether cm->id is in use anywhere but our own tmp/ID. */
@@ -931,7 +682,7 @@ commit_header(struct commit *cm, const struct spool_meta *m, uid_t uid,
 		*err = SPOOL_ERR_FRAME;
 		xasprintf(cause, "entry header too long");
 		rv = -1;
-	} else if (write_all(cm->fd, sb.s, sb.len) == -1) {
+	} else if (util_write_all(cm->fd, sb.s, sb.len) == -1) {
 		*err = err_class(errno);
 		xasprintf(cause, "writing the queue file: %s", strerror(errno));
 		rv = -1;
@@ -1021,6 +772,33 @@ frame_policy(const struct spool_meta *m, const struct spool_policy *pol,
 	return (0);
 }
 
+/* A frame header line: parsed by the entry's key rules. */
+static int
+frame_line(void *arg, const char *line, size_t len, char **cause)
+{
+	return (hp_line(arg, line, len, cause));
+}
+
+/* Message bytes of the frame: checked by canon.c, written to the entry. */
+static int
+commit_data(void *arg, const void *buf, size_t len, enum spool_error *err,
+    char **cause)
+{
+	struct commit_sink	*sink = arg;
+
+	if (sink->cn != NULL && canon_feed(sink->cn, buf, len, cause) == -1) {
+		*err = SPOOL_ERR_FORM;
+		return (-1);
+	}
+	if (util_write_all(sink->cm->fd, buf, len) == -1) {
+		*err = err_class(errno);
+		xasprintf(cause, "writing the queue file: %s",
+		    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
 /*
  * Read a frame from in and commit it under dir as an entry of uid.
  * The envelope must pass pol (frame_policy()), the message must be at
@@ -1036,39 +814,53 @@ spool_commit_stream(const char *dir, int in, uid_t uid,
     char **cause)
 {
 	struct spool_meta	 m;
+	struct hparse		 hp;
 	struct commit		 cm = { -1, -1, -1, -1, 0, "", 0 };
-	struct canon_policy	 cp;
-	struct canon		*cn = NULL;
-	struct rbuf		*rb;
+	struct commit_sink	 sink;
+	struct frame_in		*fin;
 	off_t			 max_size = pol->max_size;
 	int			 rv = -1;
 
 	*err = SPOOL_ERR_NONE;
 	spool_meta_init(&m);
-	rb = xcalloc(1, sizeof(*rb));
-	rb->fd = in;
-	if (frame_header(rb, &m, err, cause) == -1 ||
-	    frame_policy(&m, pol, err, cause) == -1)
+	memset(&hp, 0, sizeof(hp));
+	hp.meta = &m;
+	memset(&sink, 0, sizeof(sink));
+	sink.cm = &cm;
+	fin = frame_in_new(in);
+	if (frame_read_header(fin, frame_line, &hp, err, cause) == -1)
+		goto out;
+	if (hp_finish(&hp, cause) == -1) {
+		*err = SPOOL_ERR_FRAME;
+		goto out;
+	}
+	if (frame_policy(&m, pol, err, cause) == -1)
 		goto out;
 	if (pol->form != NULL) {
-		cp = *pol->form;
-		cp.body_7bit = !m.body_8bit;
-		if (cp.max_size > 0 && cp.max_size < max_size)
-			max_size = cp.max_size;
-		cn = xmalloc(sizeof(*cn));
-		canon_init(cn, &cp);
+		sink.form = *pol->form;
+		sink.form.body_7bit = !m.body_8bit;
+		if (sink.form.max_size > 0 && sink.form.max_size < max_size)
+			max_size = sink.form.max_size;
+		sink.cn = xmalloc(sizeof(*sink.cn));
+		canon_init(sink.cn, &sink.form);
 	}
 	if (commit_begin(dir, &cm, err, cause) == -1 ||
 	    commit_header(&cm, &m, uid, err, cause) == -1 ||
-	    frame_body(rb, &cm, max_size, cn, err, cause) == -1 ||
-	    commit_end(&cm, err, cause) == -1)
+	    frame_read_body(fin, max_size, commit_data, &sink, err,
+	    cause) == -1)
+		goto out;
+	if (sink.cn != NULL && canon_end(sink.cn, cause) == -1) {
+		*err = SPOOL_ERR_FORM;
+		goto out;
+	}
+	if (commit_end(&cm, err, cause) == -1)
 		goto out;
 	strlcpy(id_out, cm.id, SPOOL_ID_LEN + 1);
 	rv = 0;
 out:
 	commit_close(&cm);
-	free(cn);
-	free(rb);
+	free(sink.cn);
+	frame_in_free(fin);
 	spool_meta_free(&m);
 	return (rv);
 }
@@ -1109,7 +901,7 @@ spool_write_entry(const char *dir, const struct spool_meta *m, int msg_fd,
 			xasprintf(cause, "message too large");
 			goto out;
 		}
-		if (write_all(cm.fd, buf, n) == -1) {
+		if (util_write_all(cm.fd, buf, n) == -1) {
 			xasprintf(cause, "writing the queue file: %s",
 			    strerror(errno));
 			goto out;

@@ -21,7 +21,6 @@
 #define SPOOL_HEADER_MAX	(SPOOL_RCPT_MAX * (SMTP_PATH_MAX + 16) + 4096)
 #define SPOOL_REPLY_MAX		512	/* stored (escaped) server reply */
 #define SPOOL_LINE_MAX		512	/* one header line, without LF */
-#define SPOOL_CHUNK_MAX		(1024 * 1024)	/* one frame chunk */
 #define SPOOL_MSG_DEFAULT	((off_t)35 * 1024 * 1024) /* no -s given */
 #define SPOOL_MSG_LIMIT		((off_t)1024 * 1024 * 1024) /* -s cap */
 /*
@@ -113,15 +112,7 @@ void	 spool_meta_init(struct spool_meta *);
 void	 spool_meta_free(struct spool_meta *);
 void	 spool_meta_add_rcpt(struct spool_meta *, const char *);
 int	 spool_meta_validate(const struct spool_meta *, char **);
-
-/*
- * spool.c: the frame, front end -> mailferry-queue.  Write the header,
- * any number of chunks, then the end marker; a stream without the end
- * marker is never committed.  Nothing after the end marker is read.
- */
-int	 spool_frame_header(int, const struct spool_meta *, char **);
-int	 spool_frame_chunk(int, const void *, size_t, char **);
-int	 spool_frame_end(int, char **);
+char	*spool_meta_text(const struct spool_meta *, size_t *);
 
 /* spool.c: committing entries (mailferry-queue, bounces). */
 int	 spool_commit_stream(const char *, int, uid_t,

@@ -44,6 +44,7 @@
 
 #include "mailferry.h"
 #include "spool.h"
+#include "util.h"
 
 #define STATE_MAGIC		"mailferry-state 1"
 #define SPOOL_ATTEMPTS_MAX	1000000
@@ -67,7 +68,6 @@ struct sparse {
 	unsigned int		  seen;
 };
 
-static int	st_num(const char *, long long, long long *);
 static int	st_text(const char *);
 static int	st_rcpt(struct sparse *, char *);
 static int	st_line(struct sparse *, char *);
@@ -97,22 +97,6 @@ spool_rcpt_state_name(enum spool_rcpt_state s)
 }
 
 static int
-st_num(const char *s, long long max, long long *out)
-{
-	const char	*errstr;
-	size_t		 i, len = strlen(s);
-
-	if (len == 0 || len > 19 || (s[0] == '0' && len > 1))
-		return (-1);
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return (-1);
-	}
-	*out = strtonum(s, 0, max, &errstr);
-	return (errstr == NULL ? 0 : -1);
-}
-
-static int
 st_text(const char *s)
 {
 	size_t	 len = strlen(s);
@@ -138,8 +122,8 @@ st_rcpt(struct sparse *sp, char *v)
 	*word++ = '\0';
 	if ((text = strchr(word, ' ')) != NULL)
 		*text++ = '\0';
-	if (st_num(v, SPOOL_RCPT_MAX, &idx) == -1 || (size_t)idx >= sp->nrcpt ||
-	    sp->done[idx])
+	if (util_decimal(v, strlen(v), SPOOL_RCPT_MAX, &idx) == -1 ||
+	    (size_t)idx >= sp->nrcpt || sp->done[idx])
 		return (-1);
 	sp->done[idx] = 1;
 	r = sp->rcpts[idx];
@@ -183,14 +167,14 @@ st_line(struct sparse *sp, char *line)
 	case SK_ID:
 		return (strcmp(v, e->id) == 0 ? 0 : -1);
 	case SK_ATTEMPTS:
-		if (st_num(v, SPOOL_ATTEMPTS_MAX, &n) == -1)
+		if (util_decimal(v, strlen(v), SPOOL_ATTEMPTS_MAX, &n) == -1)
 			return (-1);
 		e->attempts = n;
 		return (0);
 	case SK_LAST:
 	case SK_NEXT:
 	case SK_AGE:
-		if (st_num(v, LLONG_MAX, &n) == -1)
+		if (util_decimal(v, strlen(v), LLONG_MAX, &n) == -1)
 			return (-1);
 		if (k == SK_LAST)
 			e->last_attempt = n;

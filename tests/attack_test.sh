@@ -400,8 +400,9 @@ Bcc: hidden@example.net\r' >m.d
 	refused 77 h h.h m.h
 	# (i) the options are gone: size and spool come from the configuration
 	try 64 /dev/null "$QUEUE" -s 1073741824
-	try 64 /dev/null "$QUEUE" -d /tmp/x
-	[ ! -e /tmp/x ] || bad "(i) /tmp/x was created"
+	x=$(mktemp -u /tmp/mf-notmade.XXXXXX)
+	try 64 /dev/null "$QUEUE" -d "$x"
+	[ ! -e "$x" ] || bad "(i) $x was created"
 	[ -z "$(spool_leftovers)" ] || bad "(i) left: $(spool_leftovers)"
 
 	# Control: the canonical frame is accepted.
@@ -859,7 +860,7 @@ frame_limits_body()
 	} >h.in
 	frame h.in m.in >frame.in
 	try 65 frame.in "$QUEUE"
-	# A chunk length over SPOOL_CHUNK_MAX, a negative one, leading zero
+	# A chunk length over FRAME_CHUNK_MAX (frame.h), a negative one, leading zero
 	frame_hdr nobody@example.org >h.in
 	for len in 1048577 -5 07 99999999999999999999999; do
 		{ cat h.in; echo; echo "$len"; cat m.in; echo 0; } >frame.in

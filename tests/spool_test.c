@@ -26,6 +26,7 @@
 #include "mailferry.h"
 #include "canon.h"
 #include "privsep.h"
+#include "frame.h"
 #include "spool.h"
 
 #define GOOD_ID	"0123456789ABCDEF"
@@ -147,9 +148,9 @@ build_frame(const struct spool_meta *m, const char *msg, size_t len,
 
 	ATF_REQUIRE((fd = mkstemp(tmpl)) != -1);
 	unlink(tmpl);
-	ATF_REQUIRE(spool_frame_header(fd, m, &cause) == 0);
-	ATF_REQUIRE(spool_frame_chunk(fd, msg, len, &cause) == 0);
-	ATF_REQUIRE(spool_frame_end(fd, &cause) == 0);
+	ATF_REQUIRE(frame_write_header(fd, m, &cause) == 0);
+	ATF_REQUIRE(frame_write_chunk(fd, msg, len, &cause) == 0);
+	ATF_REQUIRE(frame_write_end(fd, &cause) == 0);
 	free(cause);
 	size = lseek(fd, 0, SEEK_END);
 	buf = xmalloc(size + 1);
@@ -244,7 +245,7 @@ ATF_TC_BODY(frame_roundtrip, tc)
 	dir = mkspool();
 	sample_meta(&m);
 	/* Over one chunk, with NUL, CR, LF and 8-bit bytes. */
-	len = SPOOL_CHUNK_MAX + 12345;
+	len = FRAME_CHUNK_MAX + 12345;
 	msg = xmalloc(len);
 	for (i = 0; i < len; i++)
 		msg[i] = (char)(i * 7 + i / 13);
@@ -582,7 +583,7 @@ ATF_TC_BODY(meta_validate, tc)
 			atf_tc_fail("meta %zu: wrong verdict", i);
 		free(cause);
 		cause = NULL;
-		if ((spool_frame_header(fd, &m, &cause) == 0) != t[i].ok)
+		if ((frame_write_header(fd, &m, &cause) == 0) != t[i].ok)
 			atf_tc_fail("meta %zu: frame writer disagrees", i);
 		free(cause);
 		cause = NULL;

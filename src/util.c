@@ -1,0 +1,56 @@
+/*
+ * util.c: small helpers with no other home.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "mailferry.h"
+#include "util.h"
+
+/* Write all len bytes to fd, across short writes and EINTR; 0 or -1. */
+int
+util_write_all(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/*
+ * Parse len bytes of s as a strict decimal: digits only, no sign, no
+ * leading zero, at most max.  Returns 0 with *out set, or -1.  Every
+ * number in our on-disk and on-pipe formats is read with this.
+ */
+int
+util_decimal(const char *s, size_t len, long long max, long long *out)
+{
+	char		 buf[20];
+	const char	*errstr;
+	size_t		 i;
+
+	if (len == 0 || len >= sizeof(buf) || (s[0] == '0' && len > 1))
+		return (-1);
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return (-1);
+		buf[i] = s[i];
+	}
+	buf[len] = '\0';
+	*out = strtonum(buf, 0, max, &errstr);
+	return (errstr == NULL ? 0 : -1);
+}

@@ -1,0 +1,13 @@
+/*
+ * util.h: small helpers shared by the spool, the frame and the state
+ * file code.
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+
+int	 util_write_all(int, const void *, size_t);
+int	 util_decimal(const char *, size_t, long long, long long *);
+
+#endif /* UTIL_H */
