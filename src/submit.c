@@ -35,6 +35,7 @@
 static int	submit_spawn(const char *, char *const [], int, int, int);
 static int	submit_status(int);
 static void	submit_read_err(struct submit *, char **);
+static void	submit_drain(int *, char *, size_t);
 static int	submit_argv(const struct submit_req *, char *[], char *,
 		    size_t);
 static int	submit_wait(const char *, char *const []);
@@ -170,23 +171,11 @@ int
 submit_close(struct submit *s, char *id, size_t idlen, char **cause)
 {
 	char	 buf[64];
-	size_t	 have = 0;
-	ssize_t	 n;
 	int	 status, ex;
 
 	close(s->frame_fd);
 	s->frame_fd = -1;
-	while (have < sizeof(buf) - 1) {
-		n = read(s->id_fd, buf + have, sizeof(buf) - 1 - have);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-	}
-	buf[have] = '\0';
-	close(s->id_fd);
-	s->id_fd = -1;
+	submit_drain(&s->id_fd, buf, sizeof(buf));
 	while (waitpid(s->pid, &status, 0) == -1)
 		if (errno != EINTR) {
 			xasprintf(cause, "waitpid: %s", strerror(errno));
@@ -213,6 +202,26 @@ submit_close(struct submit *s, char *id, size_t idlen, char **cause)
 	return (0);
 }
 
+/* Read *fd to its end (size - 1 bytes kept, NUL-terminated); close it. */
+static void
+submit_drain(int *fd, char *buf, size_t size)
+{
+	size_t	 have = 0;
+	ssize_t	 n;
+
+	while (have < size - 1) {
+		n = read(*fd, buf + have, size - 1 - have);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	close(*fd);
+	*fd = -1;
+}
+
 /*
  * Read what mailferry-queue said on its stderr (one line; it has exited)
  * into cause, without its program name, or leave cause NULL.
@@ -222,21 +231,9 @@ submit_read_err(struct submit *s, char **cause)
 {
 	static const char	 tag[] = "mailferry-queue: ";
 	char			 buf[1024], *p;
-	size_t			 have = 0;
-	ssize_t			 n;
 
 	*cause = NULL;
-	while (have < sizeof(buf) - 1) {
-		n = read(s->err_fd, buf + have, sizeof(buf) - 1 - have);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-	}
-	buf[have] = '\0';
-	close(s->err_fd);
-	s->err_fd = -1;
+	submit_drain(&s->err_fd, buf, sizeof(buf));
 	buf[strcspn(buf, "\n")] = '\0';
 	/* It escapes what it prints; anything else is not passed on. */
 	for (p = buf; *p != '\0'; p++)
