@@ -633,6 +633,19 @@ conf_show(const char *name)
 	return (out);
 }
 
+/*
+ * The key of option i of the table and its section, or NULL past the
+ * end; *section is NULL for the password keys (never accepted).
+ */
+const char *
+conf_option_name(size_t i, const char **section)
+{
+	if (i >= CONF_NOPTS)
+		return (NULL);
+	*section = conf_opts[i].secret ? NULL : conf_opts[i].section;
+	return (conf_opts[i].key);
+}
+
 /* Index of section.key in conf_opts (section NULL: secret keys), or -1. */
 static int
 conf_find(const char *section, const char *key)

@@ -96,6 +96,7 @@ int	 conf_load(struct conf *, const char *, char **);
 int	 conf_load_fp(struct conf *, FILE *, const char *, char **);
 int	 conf_check_relay(const struct conf *, char **);
 void	 conf_dump(const struct conf *, FILE *);
+const char *conf_option_name(size_t, const char **);
 const char *conf_alias_lookup(const struct conf *, const char *);
 void	 conf_free(struct conf *);
 

@@ -7,13 +7,34 @@
  *
  * password_file: the first line of the file is the password, without
  * its line end (LF or CRLF).  The file must hold exactly one non-empty
- * line of at most SECRET_FILE_MAX bytes without NUL bytes.  It is
- * opened without following a symbolic link and, before a byte is read,
- * it must be a regular file with no permission bit for others, owned
- * by root (or, when the program holds no privilege, by the real user),
- * and with no group permission bit unless its group is our effective
- * group (mailferry in a set-id install).  Recommended: root:mailferry
- * 0640.  Every refusal is one line naming the fix.
+ * line of at most SECRET_FILE_MAX bytes without NUL bytes.
+ *
+ * Symbolic links are followed, at most SECRET_HOPS_MAX of them, as
+ * platforms mount secrets that way (Kubernetes: name -> ..data/name ->
+ * ..2024_01_01_00_00_00.1/name).  Because a link can be replaced by
+ * whoever may write its directory, every link of the chain must be
+ * owned like the file (below) and every directory holding a link or
+ * the file must not be writable by others unless it is sticky (a
+ * Kubernetes secret volume is a 1777 tmpfs).  Group-writable
+ * directories are accepted.  The final name is then opened with
+ * O_NOFOLLOW and the descriptor must be the file that was judged
+ * (same device and inode).  Directory links inside a name (..data/)
+ * are followed by the kernel; their directory is the one checked.
+ *
+ * Before a byte is read the file must be a regular file owned by root
+ * (or, when the program holds no privilege, by the real user), and:
+ *  - set-id (privileged): no permission bit for others, and no group
+ *    bit unless its group is our effective group (mailferry).
+ *    Recommended: root:mailferry 0640.
+ *  - no privilege (a single-user install, a container where every
+ *    process is one user): readable by group and others is accepted
+ *    (a Kubernetes Secret is root 0444 or 0644, a Compose secret keeps
+ *    the host file's mode, often 0644), since nobody but the user is
+ *    expected there and the program can read nothing the user cannot.
+ *    Writable or executable by others, or writable by a group other
+ *    than ours, is still refused.  SECRET_UNPRIV_READ below is the one
+ *    line to change (make it 0) to refuse those files too.
+ * Every refusal is one line naming the fix.
  *
  * password_command: run with /bin/sh -c, stdin on /dev/null and only
  * PATH in the environment; the first line of its standard output (at
@@ -50,9 +71,19 @@
 
 #define SECRET_FILE_MAX		4096	/* password_file contents */
 #define SECRET_CMD_OUT_MAX	(16 * 1024)	/* password_command output */
+#define SECRET_HOPS_MAX		32	/* symbolic links followed */
+
+/* Read bits accepted without privilege (0: refuse as when set-id). */
+#define SECRET_UNPRIV_READ	(S_IRGRP | S_IROTH)
 
 static int	 secret_file(const char *, char **, char **);
-static int	 secret_file_check(const char *, const struct stat *, char **);
+static int	 secret_open(const char *, int *, char **);
+static int	 secret_resolve(const char *, char *, size_t, struct stat *,
+		    char **);
+static int	 secret_hop_check(const char *, const char *, int, char **);
+static int	 secret_owner_ok(uid_t);
+static int	 secret_file_check(const char *, const char *,
+		    const struct stat *, char **);
 static int	 secret_command(const struct conf *, char **, char **);
 static void	 secret_exec(const char *, int) __attribute__((noreturn));
 static int	 secret_ms_left(const struct timespec *);
@@ -84,33 +115,12 @@ secret_file(const char *path, char **password, char **cause)
 {
 	char		 buf[SECRET_FILE_MAX + 2];
 	const char	*what = NULL;
-	struct stat	 sb;
 	size_t		 len = 0;
 	ssize_t		 n;
-	int		 fd, rc = CONF_ERR_SYNTAX;
+	int		 fd, rc;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
-	    O_NOCTTY);
-	if (fd == -1) {
-		if (errno == ELOOP)
-			xasprintf(cause, "password_file %s: is a symbolic "
-			    "link (refused): name the file itself", path);
-		else
-			xasprintf(cause, "password_file %s: %s", path,
-			    strerror(errno));
-		if (errno == ELOOP || errno == EACCES || errno == EPERM)
-			return (CONF_ERR_INSECURE);
-		if (errno == ENOENT || errno == ENOTDIR)
-			return (CONF_ERR_SYNTAX);
-		return (CONF_ERR_TEMP);
-	}
-	if (fstat(fd, &sb) == -1) {
-		what = strerror(errno);
-		rc = CONF_ERR_TEMP;
-	} else if (secret_file_check(path, &sb, cause) == -1) {
-		close(fd);
-		return (CONF_ERR_INSECURE);
-	}
+	if ((rc = secret_open(path, &fd, cause)) != 0)
+		return (rc);
 	while (what == NULL && len < sizeof(buf) - 1) {
 		if ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) == -1) {
 			if (errno == EINTR)
@@ -123,6 +133,8 @@ secret_file(const char *path, char **password, char **cause)
 			len += (size_t)n;
 	}
 	close(fd);
+	if (what == NULL)
+		rc = CONF_ERR_SYNTAX;
 	if (what == NULL && len > SECRET_FILE_MAX)
 		what = "longer than 4096 bytes";
 	if (what == NULL && len > 0 && buf[len - 1] == '\n')
@@ -143,28 +155,169 @@ secret_file(const char *path, char **password, char **cause)
 }
 
 /*
- * The ownership rule, checked before a byte is read: a regular file,
- * nothing for others, owned by root (or by the real user when we hold
- * no privilege, a single-user install), and group bits only for our
- * effective group.  0, or -1 with the fix in cause.
+ * Follow path to its final file, open that with O_NOFOLLOW and check
+ * that the descriptor is the file judged.  0 with *fdp, or an error.
  */
 static int
-secret_file_check(const char *path, const struct stat *sb, char **cause)
+secret_open(const char *path, int *fdp, char **cause)
+{
+	char		 final[PATH_MAX], *name;
+	struct stat	 lsb, sb;
+	int		 fd, rc;
+
+	if ((rc = secret_resolve(path, final, sizeof(final), &lsb,
+	    cause)) != 0)
+		return (rc);
+	if (strcmp(path, final) == 0)
+		name = xstrdup(path);
+	else
+		xasprintf(&name, "%s (-> %s)", path, final);
+	fd = open(final, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
+	    O_NOCTTY);
+	if (fd == -1) {
+		xasprintf(cause, "password_file %s: %s", name,
+		    strerror(errno));
+		rc = errno == EACCES || errno == EPERM ? CONF_ERR_INSECURE :
+		    CONF_ERR_TEMP;
+	} else if (fstat(fd, &sb) == -1) {
+		xasprintf(cause, "password_file %s: %s", name,
+		    strerror(errno));
+		rc = CONF_ERR_TEMP;
+	} else if (sb.st_dev != lsb.st_dev || sb.st_ino != lsb.st_ino) {
+		xasprintf(cause, "password_file %s: changed while being "
+		    "opened: try again", name);
+		rc = CONF_ERR_TEMP;
+	} else if (secret_file_check(name, final, &sb, cause) == -1)
+		rc = CONF_ERR_INSECURE;
+	free(name);
+	if (rc != 0 && fd != -1)
+		close(fd);
+	if (rc == 0)
+		*fdp = fd;
+	return (rc);
+}
+
+/*
+ * Follow the symbolic links of path, checking each hop, into final;
+ * lsb is the lstat() of the final name.
+ */
+static int
+secret_resolve(const char *path, char *final, size_t size,
+    struct stat *lsb, char **cause)
+{
+	char		 link[PATH_MAX], next[PATH_MAX];
+	const char	*slash;
+	ssize_t		 n;
+	int		 hops;
+
+	if (strlcpy(final, path, size) >= size) {
+		xasprintf(cause, "password_file %s: path too long", path);
+		return (CONF_ERR_SYNTAX);
+	}
+	for (hops = 0;; hops++) {
+		if (secret_hop_check(path, final, hops, cause) == -1)
+			return (CONF_ERR_INSECURE);
+		if (lstat(final, lsb) == -1) {
+			xasprintf(cause, "password_file %s: %s%s", path,
+			    hops > 0 ? "dangling symbolic link: " : "",
+			    strerror(errno));
+			return (errno == EACCES ? CONF_ERR_INSECURE :
+			    CONF_ERR_SYNTAX);
+		}
+		if (!S_ISLNK(lsb->st_mode))
+			return (0);
+		if (!secret_owner_ok(lsb->st_uid)) {
+			xasprintf(cause, "password_file %s: symbolic link %s "
+			    "owned by uid %lu: make root own it", path, final,
+			    (unsigned long)lsb->st_uid);
+			return (CONF_ERR_INSECURE);
+		}
+		if (hops == SECRET_HOPS_MAX ||
+		    (n = readlink(final, link, sizeof(link) - 1)) == -1) {
+			xasprintf(cause, "password_file %s: %s", path,
+			    hops == SECRET_HOPS_MAX ? "too many symbolic "
+			    "links (a loop?)" : strerror(errno));
+			return (CONF_ERR_SYNTAX);
+		}
+		link[n] = '\0';
+		slash = strrchr(final, '/');
+		if (link[0] == '/')
+			n = snprintf(next, sizeof(next), "%s", link);
+		else
+			n = snprintf(next, sizeof(next), "%.*s/%s",
+			    (int)(slash - final), final, link);
+		if (n < 0 || (size_t)n >= sizeof(next) ||
+		    strlcpy(final, next, size) >= size) {
+			xasprintf(cause, "password_file %s: path too long",
+			    path);
+			return (CONF_ERR_SYNTAX);
+		}
+	}
+}
+
+/*
+ * The directory holding name (a link of the chain or the file) must
+ * not be writable by others unless it is sticky: whoever may write it
+ * could point the link elsewhere.  0, or -1 with the fix in cause.
+ */
+static int
+secret_hop_check(const char *path, const char *name, int hops,
+    char **cause)
+{
+	char		 dir[PATH_MAX];
+	const char	*slash;
+	struct stat	 sb;
+
+	if ((slash = strrchr(name, '/')) == NULL)
+		return (0);	/* password_file is absolute */
+	if (slash == name)
+		strlcpy(dir, "/", sizeof(dir));
+	else if ((size_t)(slash - name) >= sizeof(dir))
+		return (0);	/* lstat() will fail with the reason */
+	else
+		strlcpy(dir, name, (size_t)(slash - name) + 1);
+	if (stat(dir, &sb) == -1 || !S_ISDIR(sb.st_mode))
+		return (0);	/* lstat() will fail with the reason */
+	if ((sb.st_mode & S_IWOTH) == 0 || (sb.st_mode & S_ISVTX) != 0)
+		return (0);
+	xasprintf(cause, "password_file %s: %s%s is in directory %s, "
+	    "writable by others: chmod o-w %s (or +t)", path,
+	    hops > 0 ? "its target " : "", name, dir, dir);
+	return (-1);
+}
+
+/* Root, or the real user when we hold no privilege. */
+static int
+secret_owner_ok(uid_t uid)
+{
+	return (uid == 0 || (!privsep_privileged() && uid == getuid()));
+}
+
+/*
+ * The ownership rule, checked before a byte is read: a regular file
+ * owned by root (or by the real user when we hold no privilege, a
+ * single-user install), nothing for others and group bits only for
+ * our effective group; without privilege, read bits are accepted.
+ * 0, or -1 with the fix in cause.
+ */
+static int
+secret_file_check(const char *name, const char *path,
+    const struct stat *sb, char **cause)
 {
 	struct group	*gr;
 	char		 grp[64];
 	unsigned int	 mode = sb->st_mode & 07777;
 	gid_t		 egid = getegid();
+	mode_t		 ok = privsep_privileged() ? 0 : SECRET_UNPRIV_READ;
 	int		 bad;
 
 	if (!S_ISREG(sb->st_mode))
 		bad = 'f';
-	else if ((sb->st_mode & S_IRWXO) != 0)
+	else if ((sb->st_mode & S_IRWXO & ~ok) != 0)
 		bad = 'o';
-	else if (sb->st_uid != 0 &&
-	    (privsep_privileged() || sb->st_uid != getuid()))
+	else if (!secret_owner_ok(sb->st_uid))
 		bad = 'u';
-	else if ((sb->st_mode & S_IRWXG) != 0 && sb->st_gid != egid)
+	else if ((sb->st_mode & S_IRWXG & ~ok) != 0 && sb->st_gid != egid)
 		bad = 'g';
 	else
 		return (0);
@@ -175,20 +328,25 @@ secret_file_check(const char *path, const struct stat *sb, char **cause)
 		snprintf(grp, sizeof(grp), "%lu", (unsigned long)egid);
 	if (bad == 'f')
 		xasprintf(cause, "password_file %s: not a regular file: "
-		    "make it a file owned by root:%s, mode 0640", path, grp);
+		    "make it a file owned by root:%s, mode 0640", name, grp);
+	else if (bad == 'o' && ok != 0)
+		xasprintf(cause, "password_file %s: writable or executable "
+		    "by others (mode %04o): chmod o-wx %s", name, mode, path);
 	else if (bad == 'o')
 		xasprintf(cause, "password_file %s: readable, writable or "
-		    "executable by others (mode %04o): chmod o-rwx %s", path,
+		    "executable by others (mode %04o): chmod o-rwx %s", name,
 		    mode, path);
 	else if (bad == 'u')
 		xasprintf(cause, "password_file %s: owned by uid %lu: "
-		    "chown root:%s %s && chmod 0640 %s", path,
+		    "chown root:%s %s && chmod 0640 %s", name,
 		    (unsigned long)sb->st_uid, grp, path, path);
 	else
-		xasprintf(cause, "password_file %s: readable, writable or "
-		    "executable by group %lu (mode %04o): chgrp %s %s "
-		    "(or chmod g-rwx %s)", path, (unsigned long)sb->st_gid,
-		    mode, grp, path, path);
+		xasprintf(cause, "password_file %s: %s by group %lu (mode "
+		    "%04o): chgrp %s %s (or chmod g-%s %s)", name,
+		    ok != 0 ? "writable or executable" :
+		    "readable, writable or executable",
+		    (unsigned long)sb->st_gid, mode, grp, path,
+		    ok != 0 ? "wx" : "rwx", path);
 	return (-1);
 }
 

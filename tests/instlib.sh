@@ -120,7 +120,9 @@ mf_inst_setup()
 	echo "$MF_INST" >inst-prefix
 	make -C "$b" -j2 -s >"$MF_INST_CACHE/make.log" 2>&1 ||
 	    atf_fail "make failed: $(tail -n 30 "$MF_INST_CACHE/make.log" | tr '\n' ' ')"
-	make -C "$b" -j2 install >install.log 2>&1 ||
+	# MF_INST_MAKEARGS: e.g. MF_OWNER=65534, a single-user install.
+	# shellcheck disable=SC2086
+	make -C "$b" -j2 install ${MF_INST_MAKEARGS:-} >install.log 2>&1 ||
 	    atf_fail "make install failed: $(tail -n 30 install.log | tr '\n' ' ')"
 	exec 9>&-
 	MF_INST_BUILD=$b

@@ -30,6 +30,7 @@
 #define USER_UID	1000		/* a real user for the child cases */
 
 enum owner { OWN_ROOT, OWN_OTHER };
+enum priv { UNPRIV, SETID };	/* how the case is run */
 enum group { GRP_EGID, GRP_OTHER };
 
 struct file_case {
@@ -42,11 +43,23 @@ struct file_case {
 	const char	*want;	/* the password, or a part of the cause */
 };
 
+/* A symbolic link case: ops build the tree, "pw" is password_file. */
+struct link_case {
+	const char	*ops[8];	/* "d name mode", "f name mode",
+					   "l name target", "o name uid" */
+	enum priv	 priv;
+	int		 rc;
+	const char	*want;	/* the password, or a part of the cause */
+};
+
 static void	 write_file(const char *, const char *, size_t, mode_t);
 static gid_t	 other_gid(void);
 static void	 pw_conf(struct conf *, const char *);
-static void	 check_case(size_t, const struct file_case *);
+static int	 check_case(size_t, const struct file_case *);
+static int	 run_table(const struct file_case *, size_t, int);
 static int	 child_read(const char *, uid_t, const char *);
+static void	 link_op(const char *);
+static int	 check_link(size_t, const struct link_case *);
 
 static void
 write_file(const char *name, const char *data, size_t len, mode_t mode)
@@ -83,46 +96,85 @@ pw_conf(struct conf *c, const char *name)
 	ATF_REQUIRE(asprintf(&c->password_file, "%s/%s", cwd, name) != -1);
 }
 
-/* Write, chown and read one case; the cause never shows the secret. */
-static void
+/*
+ * Write, chown and read one case; the cause never shows the secret.
+ * 0 if the case passed, else -1 with the reason on stderr (the case
+ * may run in a child, where atf_tc_fail() must not be called).
+ */
+static int
 check_case(size_t i, const struct file_case *t)
 {
 	struct conf	 c;
 	char		*pw = NULL, *cause = NULL;
-	int		 rc;
+	int		 rc, ok = 1;
 
-	write_file("secret", t->data, t->len, t->mode);
-	ATF_REQUIRE(chown("secret", t->owner == OWN_ROOT ? 0 : OTHER_UID,
-	    t->group == GRP_EGID ? getegid() : other_gid()) == 0);
-	/* chown(2) may clear mode bits: set them again. */
-	ATF_REQUIRE(chmod("secret", t->mode) == 0);
-	pw_conf(&c, "secret");
+	/* data NULL: a link case, whose tree is built: read "pw". */
+	if (t->data != NULL) {
+		write_file("secret", t->data, t->len, t->mode);
+		ATF_REQUIRE(chown("secret", t->owner == OWN_ROOT ? 0 :
+		    OTHER_UID, t->group == GRP_EGID ? getegid() :
+		    other_gid()) == 0);
+		/* chown(2) may clear mode bits: set them again. */
+		ATF_REQUIRE(chmod("secret", t->mode) == 0);
+	}
+	pw_conf(&c, t->data != NULL ? "secret" : "pw");
 	rc = secret_read(&c, &pw, &cause);
 	if (rc != t->rc)
-		atf_tc_fail("case %zu: rc %d, want %d: %s", i, rc, t->rc,
-		    cause != NULL ? cause : "");
-	if (rc == 0) {
-		ATF_CHECK_STREQ(pw, t->want);
+		ok = 0;
+	else if (rc == 0)
+		ok = pw != NULL && strcmp(pw, t->want) == 0;
+	else
+		ok = pw == NULL && cause != NULL &&
+		    strstr(cause, t->want) != NULL &&
+		    strstr(cause, c.password_file) != NULL &&
+		    strstr(cause, "hunter") == NULL &&
+		    strstr(cause, "xyzzy") == NULL &&
+		    strchr(cause, '\n') == NULL;
+	if (!ok)
+		fprintf(stderr, "case %zu: rc %d, want %d (%s): %s\n", i, rc,
+		    t->rc, t->want, cause != NULL ? cause : "");
+	if (pw != NULL)
 		freezero(pw, strlen(pw));
-	} else {
-		ATF_CHECK(pw == NULL);
-		if (cause == NULL || strstr(cause, t->want) == NULL ||
-		    strstr(cause, c.password_file) == NULL)
-			atf_tc_fail("case %zu: cause \"%s\", want \"%s\"", i,
-			    cause != NULL ? cause : "", t->want);
-		ATF_CHECK(strstr(cause, "hunter") == NULL);
-		ATF_CHECK(strstr(cause, "xyzzy") == NULL);
-		ATF_CHECK(strchr(cause, '\n') == NULL);
-	}
 	free(cause);
 	conf_free(&c);
+	return (ok ? 0 : -1);
+}
+
+/*
+ * Run a table as we are (root, no privilege) or, for SETID, in a child
+ * whose real gid differs from its effective gid, as a setgid helper's.
+ * Returns the number of failed cases.
+ */
+static int
+run_table(const struct file_case *t, size_t n, int priv)
+{
+	size_t	 i;
+	pid_t	 pid;
+	int	 status, failed = 0;
+
+	if (priv == UNPRIV) {
+		for (i = 0; i < n; i++)
+			failed -= check_case(i, &t[i]);
+		return (failed);
+	}
+	ATF_REQUIRE((pid = fork()) != -1);
+	if (pid == 0) {
+		if (setresgid(other_gid(), getegid(), getegid()) == -1)
+			_exit(100);
+		for (i = 0; i < n; i++)
+			failed -= check_case(i, &t[i]);
+		_exit(failed > 99 ? 99 : failed);
+	}
+	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
+	ATF_REQUIRE(WIFEXITED(status));
+	return (WEXITSTATUS(status));
 }
 
 ATF_TC(password_file);
 ATF_TC_HEAD(password_file, tc)
 {
-	atf_tc_set_md_var(tc, "descr", "password_file: contents, modes, "
-	    "owner and group");
+	atf_tc_set_md_var(tc, "descr", "password_file in a set-id helper: "
+	    "contents, modes, owner and group");
 	atf_tc_set_md_var(tc, "require.user", "root");
 }
 ATF_TC_BODY(password_file, tc)
@@ -170,11 +222,166 @@ ATF_TC_BODY(password_file, tc)
 		{ "hun\0ter2\n", 9, 0600, OWN_ROOT, GRP_EGID, CONF_ERR_SYNTAX,
 		    "NUL byte" },
 	};
-	size_t		 i;
 
 	ATF_REQUIRE(getegid() != other_gid());
+	ATF_CHECK_EQ(run_table(t, nitems(t), SETID), 0);
+}
+
+ATF_TC(password_file_unpriv);
+ATF_TC_HEAD(password_file_unpriv, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "password_file without privilege "
+	    "(single-user install, container): readable by others is "
+	    "fine, writable is not");
+	atf_tc_set_md_var(tc, "require.user", "root");
+}
+ATF_TC_BODY(password_file_unpriv, tc)
+{
+	static const struct file_case t[] = {
+		{ "hunter2\n", 8, 0600, OWN_ROOT, GRP_EGID, 0, "hunter2" },
+		/* Kubernetes (0444, 0644) and Compose (host mode) secrets. */
+		{ "hunter2\n", 8, 0444, OWN_ROOT, GRP_OTHER, 0, "hunter2" },
+		{ "hunter2\n", 8, 0644, OWN_ROOT, GRP_OTHER, 0, "hunter2" },
+		{ "hunter2\n", 8, 0604, OWN_ROOT, GRP_EGID, 0, "hunter2" },
+		{ "hunter2\n", 8, 0640, OWN_ROOT, GRP_OTHER, 0, "hunter2" },
+		/* Writable or executable by others: refused. */
+		{ "hunter2\n", 8, 0646, OWN_ROOT, GRP_EGID, CONF_ERR_INSECURE,
+		    "writable or executable by others (mode 0646): "
+		    "chmod o-wx" },
+		{ "hunter2\n", 8, 0666, OWN_ROOT, GRP_EGID, CONF_ERR_INSECURE,
+		    "by others (mode 0666)" },
+		{ "hunter2\n", 8, 0645, OWN_ROOT, GRP_EGID, CONF_ERR_INSECURE,
+		    "by others (mode 0645)" },
+		/* Writable by another group: refused; by ours: fine. */
+		{ "hunter2\n", 8, 0664, OWN_ROOT, GRP_OTHER, CONF_ERR_INSECURE,
+		    "writable or executable by group 65534 (mode 0664)" },
+		{ "hunter2\n", 8, 0660, OWN_ROOT, GRP_EGID, 0, "hunter2" },
+		/* Somebody else's file: refused, even readable. */
+		{ "hunter2\n", 8, 0644, OWN_OTHER, GRP_EGID, CONF_ERR_INSECURE,
+		    "owned by uid 65534" },
+	};
+
+	ATF_REQUIRE(getegid() != other_gid());
+	ATF_CHECK_EQ(run_table(t, nitems(t), UNPRIV), 0);
+}
+
+/* One operation of a link case (see struct link_case). */
+static void
+link_op(const char *op)
+{
+	char		 what, name[64], arg[64];
+	unsigned int	 n;
+
+	ATF_REQUIRE(sscanf(op, "%c %63s %63s", &what, name, arg) == 3);
+	switch (what) {
+	case 'd':
+		ATF_REQUIRE(sscanf(arg, "%o", &n) == 1);
+		ATF_REQUIRE(mkdir(name, 0700) == 0);
+		ATF_REQUIRE(chmod(name, n) == 0);
+		break;
+	case 'f':
+		ATF_REQUIRE(sscanf(arg, "%o", &n) == 1);
+		write_file(name, "hunter2\n", 8, n);
+		break;
+	case 'l':
+		ATF_REQUIRE(symlink(arg, name) == 0);
+		break;
+	case 'o':
+		ATF_REQUIRE(sscanf(arg, "%u", &n) == 1);
+		ATF_REQUIRE(lchown(name, n, (gid_t)-1) == 0);
+		break;
+	default:
+		atf_tc_fail("bad op %s", op);
+	}
+}
+
+/* Build one link case in a fresh directory and read "pw" there. */
+static int
+check_link(size_t i, const struct link_case *t)
+{
+	struct file_case	 fc;
+	char			 dir[32];
+	size_t			 j;
+	int			 failed;
+
+	snprintf(dir, sizeof(dir), "case%zu", i);
+	ATF_REQUIRE(mkdir(dir, 0755) == 0);
+	ATF_REQUIRE(chdir(dir) == 0);
+	for (j = 0; j < nitems(t->ops) && t->ops[j] != NULL; j++)
+		link_op(t->ops[j]);
+	memset(&fc, 0, sizeof(fc));
+	fc.rc = t->rc;
+	fc.want = t->want;
+	if ((failed = run_table(&fc, 1, t->priv)) != 0)
+		fprintf(stderr, "link case %zu failed\n", i);
+	ATF_REQUIRE(chdir("..") == 0);
+	return (failed);
+}
+
+ATF_TC(password_file_links);
+ATF_TC_HEAD(password_file_links, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "password_file through symbolic "
+	    "links: Kubernetes chains, bad targets, dangling, loops, "
+	    "directories writable by others");
+	atf_tc_set_md_var(tc, "require.user", "root");
+}
+ATF_TC_BODY(password_file_links, tc)
+{
+#define K8S(mode) "d ..2026_01_01_00_00_00.1 0755", \
+	    "f ..2026_01_01_00_00_00.1/pw " mode, \
+	    "l ..data ..2026_01_01_00_00_00.1", "l pw ..data/pw"
+	static const struct link_case t[] = {
+		/* A Kubernetes Secret: root 0644 without privilege. */
+		{ { K8S("0644") }, UNPRIV, 0, "hunter2" },
+		{ { K8S("0444") }, UNPRIV, 0, "hunter2" },
+		{ { K8S("0640") }, SETID, 0, "hunter2" },
+		/* The same 0644 target in a set-id helper: refused. */
+		{ { K8S("0644") }, SETID, CONF_ERR_INSECURE,
+		    "(-> " },
+		{ { K8S("0666") }, UNPRIV, CONF_ERR_INSECURE,
+		    "by others (mode 0666)" },
+		/* Absolute target, and a chain of three. */
+		{ { "l pw /nonexistent/secret" }, UNPRIV, CONF_ERR_SYNTAX,
+		    "dangling" },
+		{ { "f real 0600", "l a real", "l b a", "l pw b" },
+		    UNPRIV, 0, "hunter2" },
+		/* Bad targets: a directory, somebody else's file. */
+		{ { "d sub 0755", "l pw sub" }, UNPRIV, CONF_ERR_INSECURE,
+		    "not a regular file" },
+		{ { "f real 0600", "o real 65534", "l pw real" }, UNPRIV,
+		    CONF_ERR_INSECURE, "owned by uid 65534" },
+		/* A link owned by somebody else. */
+		{ { "f real 0600", "l pw real", "o pw 65534" }, UNPRIV,
+		    CONF_ERR_INSECURE, "owned by uid 65534: make root own" },
+		/* Dangling, and loops. */
+		{ { "l pw nowhere" }, UNPRIV, CONF_ERR_SYNTAX,
+		    "dangling symbolic link: No such file" },
+		{ { "l pw ..data/pw", "l ..data gone" }, UNPRIV,
+		    CONF_ERR_SYNTAX, "dangling" },
+		{ { "l pw pw" }, UNPRIV, CONF_ERR_SYNTAX,
+		    "too many symbolic links" },
+		{ { "l pw a", "l a pw" }, UNPRIV, CONF_ERR_SYNTAX,
+		    "too many symbolic links" },
+		/* A hop in a directory writable by others: refused... */
+		{ { "d pub 0777", "f real 0600", "l pub/x ../real",
+		    "l pw pub/x" }, UNPRIV, CONF_ERR_INSECURE,
+		    "writable by others: chmod o-w" },
+		{ { "d pub 0777", "f pub/real 0600", "l pw pub/real" },
+		    SETID, CONF_ERR_INSECURE, "its target" },
+		/* ...unless it is sticky (a Kubernetes secret volume). */
+		{ { "d pub 1777", "f real 0600", "l pub/x ../real",
+		    "l pw pub/x" }, UNPRIV, 0, "hunter2" },
+		{ { "d pub 1777", "f pub/real 0600", "l pw pub/real" },
+		    SETID, 0, "hunter2" },
+	};
+#undef K8S
+	size_t	 i;
+	int	 failed = 0;
+
 	for (i = 0; i < nitems(t); i++)
-		check_case(i, &t[i]);
+		failed += check_link(i, &t[i]);
+	ATF_CHECK_EQ(failed, 0);
 }
 
 ATF_TC_WITHOUT_HEAD(password_file_refused);
@@ -182,14 +389,6 @@ ATF_TC_BODY(password_file_refused, tc)
 {
 	struct conf	 c;
 	char		*pw, *cause = NULL, big[5000];
-
-	write_file("real", "hunter2\n", 8, 0600);
-	ATF_REQUIRE(symlink("real", "link") == 0);
-	pw_conf(&c, "link");
-	ATF_CHECK_EQ(secret_read(&c, &pw, &cause), CONF_ERR_INSECURE);
-	ATF_CHECK(cause != NULL && strstr(cause, "symbolic link") != NULL);
-	free(cause);
-	conf_free(&c);
 
 	pw_conf(&c, "missing");
 	ATF_CHECK_EQ(secret_read(&c, &pw, &cause), CONF_ERR_SYNTAX);
@@ -372,6 +571,8 @@ ATF_TC_BODY(password_command_timeout, tc)
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, password_file);
+	ATF_TP_ADD_TC(tp, password_file_unpriv);
+	ATF_TP_ADD_TC(tp, password_file_links);
 	ATF_TP_ADD_TC(tp, password_file_refused);
 	ATF_TP_ADD_TC(tp, password_file_user);
 	ATF_TP_ADD_TC(tp, password_command);
