@@ -8,7 +8,8 @@
  *   mailferry-send [-v] [-C conf] -q [-I id]          queue run
  *   mailferry-send [-v] [-C conf] -I id [-F]          one entry now
  *   mailferry-send [-v] [-C conf] -t seconds          periodic runs
- *   mailferry-send [-C conf] -p                       list the queue
+ *   mailferry-send [-C conf] -p [-j]                  list the queue
+ *   mailferry-send [-C conf] -H [-W lim] [-X lim]     queue health
  *   mailferry-send [-C conf] -D id                    delete an entry
  *   mailferry-send [-v] [-C conf] -c                  check the relay
  *   mailferry-send [-C conf] -d                       dump the config
@@ -29,6 +30,15 @@
  * -t seconds (sendmail -q5m) stays in the foreground and runs the queue
  * every so many seconds until SIGTERM, SIGINT or SIGHUP.
  *
+ * -p -j lists the queue as one JSON document (mailq.c shows it).
+ *
+ * -H prints one line about the queue's health and exits 0 (OK), 1
+ * (WARNING), 2 (CRITICAL) or 3 (UNKNOWN, also for a bad -W/-X or an
+ * unusable configuration), as Nagios plugins do (health.c).  -W and -X
+ * override [health]'s warn_ and crit_ limits: "AGE,COUNT", "AGE" or
+ * ",COUNT".  No other option is valid with -H; -W and -X only with it,
+ * -j only with -p.
+ *
  * -D id deletes an entry (root, or the user who queued it): exit 0,
  * 66 no such entry or being delivered, 77 not yours.
  */
@@ -46,6 +56,7 @@
 
 #include "mailferry.h"
 #include "conf.h"
+#include "health.h"
 #include "helper.h"
 #include "mailq.h"
 #include "privsep.h"
@@ -63,13 +74,51 @@ static int	send_periodic(const struct conf *, time_t);
 static int	send_mode(const struct conf *, int, const char *, time_t);
 static int	send_queue(const struct conf *, const struct runq_opts *);
 static int	send_check(const struct conf *);
+static int	send_health(const struct conf *, const char *, const char *);
+static void	send_unknown(const char *) __attribute__((noreturn));
 
 static void
 send_usage(void)
 {
 	fprintf(stderr, "usage: mailferry-send [-v] [-C conf] "
-	    "[-q | -I id [-F] | -t seconds | -p | -D id | -c | -d]\n");
+	    "[-q | -I id [-F] | -t seconds | -p [-j] | -D id | -c | -d]\n"
+	    "       mailferry-send [-C conf] -H [-W limits] [-X limits]\n");
 	exit(EX_USAGE);
+}
+
+/* -H cannot go on: one UNKNOWN line, exit 3 (a monitor reads stdout). */
+static void
+send_unknown(const char *cause)
+{
+	struct health_result	 res;
+
+	memset(&res, 0, sizeof(res));
+	res.status = HEALTH_UNKNOWN;
+	res.cause = (char *)cause;
+	health_print(stdout, &res, NULL);
+	exit(HEALTH_UNKNOWN);
+}
+
+/* -H: judge the queue against [health], then -w and -c. */
+static int
+send_health(const struct conf *conf, const char *warn, const char *crit)
+{
+	struct health_limits	 l;
+	struct health_result	 res;
+	char			*cause = NULL;
+	int			 r;
+
+	health_limits_conf(&l, conf);
+	if ((warn != NULL && health_limits_arg(&l, 'w', warn, &cause) == -1) ||
+	    (crit != NULL && health_limits_arg(&l, 'c', crit, &cause) == -1))
+		send_unknown(cause);
+	if (l.warn_age > l.crit_age || l.warn_queue > l.crit_queue)
+		send_unknown("a warning limit exceeds its critical limit");
+	health_check(conf, &l, time(NULL), &res);
+	health_print(stdout, &res, &l);
+	r = (int)res.status;
+	health_free(&res);
+	return (r);
 }
 
 /*
@@ -92,6 +141,8 @@ send_load_conf(struct conf *conf, const char *path, int mode)
 		free(cause);
 		cause = NULL;
 	}
+	if (r != 0 && mode == 'H')
+		send_unknown(cause);
 	if (r != 0) {
 		fprintf(stderr, "mailferry: %s\n", cause);
 		exit(r);
@@ -202,6 +253,7 @@ static int
 send_mode(const struct conf *conf, int mode, const char *del_id,
     time_t interval)
 {
+	FILE	*out = stdout;
 	char	*cause = NULL;
 	int	 r;
 
@@ -210,7 +262,11 @@ send_mode(const struct conf *conf, int mode, const char *del_id,
 		conf_dump(conf, stdout);
 		return (EX_OK);
 	case 'p':
-		return (mailq_list(conf, stdout) == -1 ? EX_IOERR : EX_OK);
+		return (mailq_list(conf, out) == -1 ? EX_IOERR : EX_OK);
+	case 'j':
+		if (mailq_list_json(conf, out) == -1)
+			return (EX_IOERR);
+		return (fflush(out) == EOF || ferror(out) ? EX_IOERR : EX_OK);
 	case 'D':
 		if ((r = mailq_delete(conf, del_id, getuid(), &cause)) != 0) {
 			fprintf(stderr, "mailferry: %s\n", cause != NULL ?
@@ -262,22 +318,40 @@ main(int argc, char *argv[])
 	struct conf		 conf;
 	struct runq_opts	 ro;
 	const char		*conf_path = NULL, *errstr, *del_id = NULL;
+	const char		*warn = NULL, *crit = NULL;
 	long long		 interval = 0;
 	int			 ch, verbose = 0, mode = 'q', qflag = 0, r;
+	int			 jflag = 0, nopts = 0;
 
 	privsep_sanitise();
 	memset(&ro, 0, sizeof(ro));
 	ro.owner = send_owner();
-	while ((ch = getopt(argc, argv, "C:cdD:FI:pqt:v")) != -1) {
+	while ((ch = getopt(argc, argv, "C:cdD:FHI:jpqt:vW:X:")) != -1) {
+		/* Every letter but -C, -j, -W and -X counts against -H. */
+		nopts += strchr("CjWX", ch) == NULL;
 		switch (ch) {
 		case 'C':
 			conf_path = optarg;
+			break;
+		case 'W':
+			if (warn != NULL)
+				send_usage();
+			warn = optarg;
+			break;
+		case 'X':
+			if (crit != NULL)
+				send_usage();
+			crit = optarg;
+			break;
+		case 'j':
+			jflag = 1;
 			break;
 		case 'D':
 			del_id = optarg;
 			/* FALLTHROUGH */
 		case 'c':
 		case 'd':
+		case 'H':
 		case 'p':
 			mode = ch;
 			break;
@@ -306,8 +380,12 @@ main(int argc, char *argv[])
 		}
 	}
 	if (optind != argc || (ro.report && ro.only_id == NULL) ||
-	    (ro.report && qflag))
+	    (ro.report && qflag) || (jflag && (mode != 'p' || nopts != 1)) ||
+	    ((warn != NULL || crit != NULL) && mode != 'H') ||
+	    (mode == 'H' && nopts != 1))
 		send_usage();
+	if (jflag)
+		mode = 'j';
 	if (ro.only_id != NULL && !qflag && !ro.report)
 		ro.only = ro.show = 1;
 	/* smtp.c writes to sockets: a peer gone is an error, not a signal. */
@@ -316,6 +394,8 @@ main(int argc, char *argv[])
 	send_load_conf(&conf, conf_path, mode);
 	if (mode == 'q')
 		r = send_queue(&conf, &ro);
+	else if (mode == 'H')
+		r = send_health(&conf, warn, crit);
 	else
 		r = send_mode(&conf, mode, del_id, (time_t)interval);
 	conf_free(&conf);
