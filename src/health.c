@@ -61,7 +61,7 @@ health_limits_conf(struct health_limits *l, const struct conf *conf)
 }
 
 /*
- * Apply -w or -c (which): "AGE,COUNT", "AGE" or ",COUNT", AGE a
+ * Apply -w or -c (which): "AGE,COUNT", "AGE[,]" or ",COUNT", AGE a
  * duration (N, Ns, Nm, Nh, Nd) and COUNT a number of entries.
  * Returns 0, or -1 with cause.
  */
@@ -77,7 +77,8 @@ health_limits_arg(struct health_limits *l, int which, const char *arg,
 
 	comma = strchr(arg, ',');
 	len = comma != NULL ? (size_t)(comma - arg) : strlen(arg);
-	if (len >= sizeof(age) || (len == 0 && comma == NULL))
+	if (len >= sizeof(age) || (len == 0 && (comma == NULL ||
+	    comma[1] == '\0')))
 		goto bad;
 	memcpy(age, arg, len);
 	age[len] = '\0';
@@ -86,7 +87,7 @@ health_limits_arg(struct health_limits *l, int which, const char *arg,
 			goto bad;
 		*(which == 'w' ? &l->warn_age : &l->crit_age) = t;
 	}
-	if (comma != NULL) {
+	if (comma != NULL && comma[1] != '\0') {
 		n = strtonum(comma + 1, 1, HEALTH_QUEUE_MAX, &errstr);
 		if (errstr != NULL)
 			goto bad;

@@ -138,7 +138,8 @@ main_health(int argc, char **argv, const char *conf_arg)
 	req.conf_path = conf_arg;
 	for (i = 0; i < argc; i += 2) {
 		if (i + 1 >= argc || (strcmp(argv[i], "-w") != 0 &&
-		    strcmp(argv[i], "-c") != 0)) {
+		    strcmp(argv[i], "-c") != 0) || (argv[i][1] == 'w' ?
+		    req.warn : req.crit) != NULL) {
 			printf("MAILFERRY UNKNOWN - usage: mailferry [-C file] "
 			    "--health [-w AGE,COUNT] [-c AGE,COUNT]\n");
 			return (3);

@@ -36,7 +36,7 @@ health()
 	re=$2
 	shift 2
 	atf_check -s exit:"$want" -o save:health.out -e empty \
-	    sm --health "$@"
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" --health "$@"
 	[ "$(wc -l <health.out)" -eq 1 ] || atf_fail "not one line: $(cat health.out)"
 	grep -E -q "$re" health.out || atf_fail "got: $(cat health.out), want $re"
 }
@@ -118,14 +118,14 @@ health_unknown_body()
 	    "-w 5h -c 1h" "-w ,20 -c ,10" "-c 1h,2,3"; do
 		# shellcheck disable=SC2086
 		atf_check -s exit:3 -o match:'^MAILFERRY UNKNOWN - ' -e ignore \
-		    sm --health $bad
+		    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" --health $bad
 	done
 	mf_conf '[health]' 'warn_age = 5h' 'crit_age = 1h'
 	atf_check -s exit:3 -o match:'^MAILFERRY UNKNOWN - .*warn_age must not exceed crit_age' \
-	    -e empty sm --health
+	    -e empty "$MF_SENDMAIL" -C "$PWD/mailferry.conf" --health
 	mf_conf
 	chmod 0777 spool
-	atf_check -s exit:3 -o match:'^MAILFERRY UNKNOWN - .*spool' -e empty sm --health
+	atf_check -s exit:3 -o match:'^MAILFERRY UNKNOWN - .*spool' -e empty "$MF_SENDMAIL" -C "$PWD/mailferry.conf" --health
 	chmod 0700 spool
 	# The helper's own argv is as strict.
 	atf_check -s exit:64 -o empty -e match:usage \
@@ -153,10 +153,10 @@ json_listing_body()
 	    atf_fail "cannot queue"
 	"$MF_SEND" -C "$PWD/mailferry.conf" -q || atf_fail "queue run failed"
 	mf_wait_sessions 1
-	queue fresh 'j\303\266rg@example.net'
+	queue fresh "$(printf 'j\303\266rg@example.net')"
 	ln -s "$MF_SENDMAIL" mailq
 	atf_check -s exit:0 -o save:json.out -e empty ./mailq -C "$PWD/mailferry.conf" --json
-	atf_check -s exit:0 -o save:json2.out -e empty sm -bp --json
+	atf_check -s exit:0 -o save:json2.out -e empty "$MF_SENDMAIL" -C "$PWD/mailferry.conf" -bp --json
 	cat json.out >&2
 	cat >check.php <<'PHP'
 <?php
@@ -192,7 +192,7 @@ PHP
 	atf_check -o inline:'ok\n' php -n check.php json2.out
 	# The text listing is unchanged.
 	atf_check -s exit:0 -o match:'^  to: <carol@example.org> pending|^  to: <carol@example.net> pending' \
-	    -o match:'^-- [0-9]+ Kbytes in 2 requests\.$' -e empty sm -bp
+	    -o match:'^-- [0-9]+ Kbytes in 2 requests\.$' -e empty "$MF_SENDMAIL" -C "$PWD/mailferry.conf" -bp
 }
 json_listing_cleanup() { mf_smarthost_stop; }
 
@@ -206,7 +206,7 @@ json_empty_body()
 	atf_check -s exit:0 -o save:json.out -e empty ./mailq -C "$PWD/mailferry.conf" --json
 	atf_check -o inline:'0 0 0\n' php -n -r \
 	    '$j = json_decode(file_get_contents("json.out"), true, 512, JSON_THROW_ON_ERROR); echo count($j["entries"]), " ", $j["count"], " ", $j["bytes"], "\n";'
-	atf_check -s exit:64 -o empty -e match:'unknown option --json' sm --json
+	atf_check -s exit:64 -o empty -e match:'unknown option --json' "$MF_SENDMAIL" -C "$PWD/mailferry.conf" --json
 }
 
 atf_init_test_cases()

@@ -44,7 +44,7 @@ static const struct {
 	{ "\xff", 0, "\\u00ff" },
 	{ "\xc0\xaf", 0, "\\u00c0\\u00af" },			/* overlong / */
 	{ "\xe0\x80\xaf", 0, "\\u00e0\\u0080\\u00af" },		/* overlong */
-	{ "\xed\xa0\x80", 0, "\\u00ed\\u0080\\u0080" },		/* surrogate */
+	{ "\xed\xa0\x80", 0, "\\u00ed\\u00a0\\u0080" },		/* surrogate */
 	{ "\xf4\x90\x80\x80", 0, "\\u00f4\\u0090\\u0080\\u0080" }, /* >10FFFF */
 	{ "\xf5\x80\x80\x80", 0, "\\u00f5\\u0080\\u0080\\u0080" },
 	{ "\xc3", 0, "\\u00c3" },				/* truncated */

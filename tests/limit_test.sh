@@ -54,10 +54,13 @@ max_sessions_only_body()
 	mf_conf
 	sed -i '/^connect_timeout = /a max_sessions = 2' mailferry.conf
 	for t in a b c; do queue $t; done
+	pids=
 	for id in $(mf_queue_ids); do
 		"$MF_SEND" -v -C "$PWD/mailferry.conf" -I "$id" >>run.out 2>>run.log &
+		pids="$pids $!"
 	done
-	wait
+	# shellcheck disable=SC2086
+	wait $pids
 	sleep 0.3
 	cat run.out run.log >&2
 	[ "$(sessions)" -le 2 ] || atf_fail "$(sessions) sessions, max_sessions = 2"
@@ -83,11 +86,14 @@ max_sessions_submit_body()
 	mf_smarthost_start -s script
 	MF_DELIVERY=background mf_conf
 	sed -i '/^connect_timeout = /a max_sessions = 1' mailferry.conf
+	pids=
 	for t in a b c d; do
 		printf 'Subject: %s\nX-Tag: %s\n\nbody\n' $t $t |
 		    sm -f alice@example.net bob@example.net >>submit.out 2>&1 &
+		pids="$pids $!"
 	done
-	wait
+	# shellcheck disable=SC2086
+	wait $pids
 	[ ! -s submit.out ] || atf_fail "a submission said: $(cat submit.out)"
 	wait_idle
 	sleep 0.3
