@@ -793,6 +793,7 @@ conf_set(struct conf *c, const struct conf_opt *o, const char *value,
 			goto bad;
 		break;
 	case CONF_T_PORT:
+	case CONF_T_COUNT:
 		v = strtonum(value, o->min, o->max, &errstr);
 		if (errstr != NULL)
 			goto bad;
@@ -823,12 +824,6 @@ conf_set(struct conf *c, const struct conf_opt *o, const char *value,
 	case CONF_T_FINGERPRINT:
 		if (conf_set_fingerprint(c, value) == -1)
 			goto bad;
-		return (0);
-	case CONF_T_COUNT:
-		v = strtonum(value, o->min, o->max, &errstr);
-		if (errstr != NULL)
-			goto bad;
-		*(unsigned int *)p = (unsigned int)v;
 		return (0);
 	case CONF_T_RATE:
 		if (conf_set_rate(p, value, o->max) == -1)

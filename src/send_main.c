@@ -67,7 +67,19 @@
 
 static int	send_quit;
 
+/* The command line, checked. */
+struct send_args {
+	struct runq_opts	 ro;
+	const char		*conf_path;
+	const char		*del_id;	/* -D */
+	const char		*warn, *crit;	/* -W, -X */
+	long long		 interval;	/* -t */
+	int			 mode;		/* option letter; 'j': -p -j */
+	int			 verbose;
+};
+
 static void	send_usage(void) __attribute__((noreturn));
+static void	send_args(int, char *[], struct send_args *);
 static int	send_load_conf(struct conf *, const char *, int);
 static uid_t	send_owner(void);
 static int	send_periodic(const struct conf *, time_t);
@@ -312,92 +324,100 @@ send_queue(const struct conf *conf, const struct runq_opts *ro)
 	return (ro->report ? res.status : r);
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * Parse the command line into a; every mode's options are checked here
+ * (a wrong combination is a usage error, never a guess).
+ */
+static void
+send_args(int argc, char *argv[], struct send_args *a)
 {
-	struct conf		 conf;
-	struct runq_opts	 ro;
-	const char		*conf_path = NULL, *errstr, *del_id = NULL;
-	const char		*warn = NULL, *crit = NULL;
-	long long		 interval = 0;
-	int			 ch, verbose = 0, mode = 'q', qflag = 0, r;
-	int			 jflag = 0, nopts = 0;
+	const char	*errstr;
+	int		 ch, qflag = 0, jflag = 0, nopts = 0;
 
-	privsep_sanitise();
-	memset(&ro, 0, sizeof(ro));
-	ro.owner = send_owner();
 	while ((ch = getopt(argc, argv, "C:cdD:FHI:jpqt:vW:X:")) != -1) {
 		/* Every letter but -C, -j, -W and -X counts against -H. */
 		nopts += strchr("CjWX", ch) == NULL;
 		switch (ch) {
 		case 'C':
-			conf_path = optarg;
+			a->conf_path = optarg;
 			break;
 		case 'W':
-			if (warn != NULL)
-				send_usage();
-			warn = optarg;
-			break;
 		case 'X':
-			if (crit != NULL)
+			if (*(ch == 'W' ? &a->warn : &a->crit) != NULL)
 				send_usage();
-			crit = optarg;
+			*(ch == 'W' ? &a->warn : &a->crit) = optarg;
 			break;
 		case 'j':
 			jflag = 1;
 			break;
 		case 'D':
-			del_id = optarg;
+			a->del_id = optarg;
 			/* FALLTHROUGH */
 		case 'c':
 		case 'd':
 		case 'H':
 		case 'p':
-			mode = ch;
+			a->mode = ch;
 			break;
 		case 'F':
-			ro.report = ro.only = 1;
+			a->ro.report = a->ro.only = 1;
 			break;
 		case 'I':
 			if (!spool_id_valid(optarg))
 				send_usage();
-			ro.only_id = optarg;
+			a->ro.only_id = optarg;
 			break;
 		case 'q':
 			qflag = 1;
 			break;
 		case 't':
-			interval = strtonum(optarg, 1, 7 * 24 * 3600, &errstr);
+			a->interval = strtonum(optarg, 1, 7 * 24 * 3600,
+			    &errstr);
 			if (errstr != NULL)
 				send_usage();
-			mode = 't';
+			a->mode = 't';
 			break;
 		case 'v':
-			verbose = 1;
+			a->verbose = 1;
 			break;
 		default:
 			send_usage();
 		}
 	}
-	if (optind != argc || (ro.report && ro.only_id == NULL) ||
-	    (ro.report && qflag) || (jflag && (mode != 'p' || nopts != 1)) ||
-	    ((warn != NULL || crit != NULL) && mode != 'H') ||
-	    (mode == 'H' && nopts != 1))
+	if (optind != argc || (a->ro.report && a->ro.only_id == NULL) ||
+	    (a->ro.report && qflag) ||
+	    (jflag && (a->mode != 'p' || nopts != 1)) ||
+	    ((a->warn != NULL || a->crit != NULL) && a->mode != 'H') ||
+	    (a->mode == 'H' && nopts != 1))
 		send_usage();
 	if (jflag)
-		mode = 'j';
-	if (ro.only_id != NULL && !qflag && !ro.report)
-		ro.only = ro.show = 1;
+		a->mode = 'j';
+	if (a->ro.only_id != NULL && !qflag && !a->ro.report)
+		a->ro.only = a->ro.show = 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct conf		 conf;
+	struct send_args	 a;
+	int			 r;
+
+	privsep_sanitise();
+	memset(&a, 0, sizeof(a));
+	a.mode = 'q';
+	a.ro.owner = send_owner();
+	send_args(argc, argv, &a);
 	/* smtp.c writes to sockets: a peer gone is an error, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
-	log_init("mailferry", verbose);
-	send_load_conf(&conf, conf_path, mode);
-	if (mode == 'q')
-		r = send_queue(&conf, &ro);
-	else if (mode == 'H')
-		r = send_health(&conf, warn, crit);
+	log_init("mailferry", a.verbose);
+	send_load_conf(&conf, a.conf_path, a.mode);
+	if (a.mode == 'q')
+		r = send_queue(&conf, &a.ro);
+	else if (a.mode == 'H')
+		r = send_health(&conf, a.warn, a.crit);
 	else
-		r = send_mode(&conf, mode, del_id, (time_t)interval);
+		r = send_mode(&conf, a.mode, a.del_id, (time_t)a.interval);
 	conf_free(&conf);
 	return (r);
 }
