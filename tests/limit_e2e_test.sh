@@ -1,4 +1,4 @@
-# limit_test: [smarthost] max_sessions and max_rate.  Mail over a limit
+# limit_e2e_test: [smarthost] max_sessions and max_rate.  Mail over a limit
 # waits in the queue (no attempt counted) and is never refused or lost;
 # the runs that hold the session slots deliver what the others left.
 
