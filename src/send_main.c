@@ -21,7 +21,8 @@
  * -I id alone (sendmail -qI<ID>: an admin's "retry this one now")
  * tries only id, even if not due, and prints its fate on stdout:
  * "ID: sent", "ID: deferred: reason", "ID: bounced: reason" (the
- * sender gets a bounce), "ID: locked: ..." or "ID: not found".
+ * sender gets a bounce), "ID: locked: ...", "ID: waiting: ..." (over
+ * max_sessions or max_rate, limit.c) or "ID: not found".
  *
  * -F (foreground) delivers only id and reports its fate: exit 0 when
  * delivered, 75 with "queued: reason" when it stays queued, 67 or 69
