@@ -58,6 +58,14 @@
 #include "mailq.h"
 #include "spool.h"
 
+/* What the listing callbacks share. */
+struct mailq_out {
+	FILE		*f;
+	time_t		 now;
+	int		 n;
+	long long	 bytes;
+};
+
 static const char *mailq_state[] = {
 	"pending", "sent", "failed", "bouncing"
 };
@@ -68,16 +76,9 @@ static void	mailq_put(FILE *, const char *, const char *, const char *,
 static void	mailq_entry(FILE *, const struct spool_entry *, time_t);
 static void	mailq_text(const struct spool_entry *, void *);
 static void	mailq_iso(char *, size_t, time_t);
+static void	mailq_json_head(const struct mailq_out *);
 static void	mailq_json_opt(FILE *, const char *, const char *);
 static void	mailq_json_entry(const struct spool_entry *, void *);
-
-/* What the listing callbacks share. */
-struct mailq_out {
-	FILE		*f;
-	time_t		 now;
-	int		 n;
-	long long	 bytes;
-};
 
 static void
 mailq_time(char *buf, size_t len, time_t t)
@@ -217,6 +218,14 @@ mailq_iso(char *buf, size_t len, time_t t)
 		buf[0] = '\0';
 }
 
+/* The JSON listing up to its first entry. */
+static void
+mailq_json_head(const struct mailq_out *o)
+{
+	fprintf(o->f, "{\"version\":1,\"time\":%lld,\"entries\":[\n",
+	    (long long)o->now);
+}
+
 /* One entry of the JSON listing: a string or null. */
 static void
 mailq_json_opt(FILE *f, const char *key, const char *s)
@@ -240,6 +249,8 @@ mailq_json_entry(const struct spool_entry *e, void *arg)
 	    e->next_attempt;
 	mailq_iso(created, sizeof(created), e->created);
 	mailq_iso(next, sizeof(next), nt);
+	if (o->n == 0)
+		mailq_json_head(o);
 	fprintf(o->f, "%s{\"id\":\"%s\",\"created\":%lld,"
 	    "\"created_iso\":\"%s\",\"age\":%lld,\"size\":%lld,\"sender\":",
 	    o->n == 0 ? "" : ",\n", e->id, (long long)e->created, created,
@@ -284,13 +295,14 @@ mailq_list_json(const struct conf *conf, FILE *f)
 	memset(&o, 0, sizeof(o));
 	o.now = time(NULL);
 	o.f = f;
-	fprintf(f, "{\"version\":1,\"time\":%lld,\"entries\":[\n",
-	    (long long)o.now);
+	/* Nothing on stdout unless the queue can be listed. */
 	if (mailq_scan(conf, mailq_json_entry, &o, &cause) == -1) {
 		fprintf(stderr, MF_PROGNAME ": %s\n", cause);
 		free(cause);
 		return (-1);
 	}
+	if (o.n == 0)
+		mailq_json_head(&o);
 	fprintf(f, "%s],\"count\":%d,\"bytes\":%lld}\n",
 	    o.n == 0 ? "" : "\n", o.n, o.bytes);
 	return (o.n);
