@@ -69,7 +69,9 @@ enum conf_type {
 	CONF_T_DURATION,	/* N, Ns, Nm, Nh, Nd */
 	CONF_T_SIZE,		/* N, NK, NM, NG (powers of 1024) */
 	CONF_T_PATH,		/* absolute path */
-	CONF_T_FINGERPRINT	/* sha256: + 32 hex bytes, colons allowed */
+	CONF_T_FINGERPRINT,	/* sha256: + 32 hex bytes, colons allowed */
+	CONF_T_COUNT,		/* N from min to max */
+	CONF_T_RATE		/* 0, or N/second, N/minute, N/hour, N/day */
 };
 
 struct conf_enum {
@@ -136,12 +138,16 @@ static int	 conf_handler(void *, const char *, const char *,
 static int	 conf_alias_add(struct conf_state *, const char *,
 		    const char *);
 static void	 conf_finish(struct conf_state *);
+static int	 conf_check_pair(struct conf_state *, const char *,
+		    const char *, int);
 static void	 conf_secret_error(struct conf_state *);
 static const char *conf_default_domain(void);
 static void	 conf_fmt_unit(long long, const struct conf_unit *,
 		    const char *, char *, size_t);
 static void	 conf_fmt(const struct conf *, const struct conf_opt *,
 		    char *, size_t);
+static int	 conf_set_rate(void *, const char *, long long);
+static void	 conf_fmt_rate(const void *, char *, size_t);
 
 static const struct conf_enum conf_tls_names[] = {
 	{ "starttls",	CONF_TLS_STARTTLS },
@@ -194,8 +200,14 @@ static const struct conf_unit conf_size_units[] = {
 	{ '\0', 0 }
 };
 
+static const struct conf_enum conf_rate_units[] = {
+	{ "second", 1 }, { "s", 1 }, { "minute", 60 }, { "min", 60 },
+	{ "m", 60 }, { "hour", 3600 }, { "h", 3600 }, { "day", DAY },
+	{ "d", DAY }, { NULL, 0 }
+};
+
 static const char *const conf_sections[] = {
-	"smarthost", "sender", "aliases", "queue", NULL
+	"smarthost", "sender", "aliases", "queue", "health", NULL
 };
 
 #define O(f)	offsetof(struct conf, f)
@@ -226,6 +238,10 @@ static const struct conf_opt conf_opts[] = {
 	    O(connect_timeout), "30s", NULL, 1, 600, NULL, 0 },
 	{ "smarthost", "helo", CONF_T_STRING, O(helo), NULL, NULL, 0, 0,
 	    conf_valid_helo, 0 },
+	{ "smarthost", "max_sessions", CONF_T_COUNT, O(max_sessions), "2",
+	    NULL, 1, 100, NULL, 0 },
+	{ "smarthost", "max_rate", CONF_T_RATE, O(max_rate), "0", NULL,
+	    0, 1000000, NULL, 0 },
 	{ "sender", "domain", CONF_T_STRING, O(domain), NULL, NULL, 0, 0,
 	    conf_valid_domain, 0 },
 	{ "sender", "from", CONF_T_STRING, O(from), NULL, NULL, 0, 0,
@@ -246,6 +262,14 @@ static const struct conf_opt conf_opts[] = {
 	    NULL, 0, 60 * DAY, NULL, 0 },
 	{ "queue", "max_size", CONF_T_SIZE, O(max_size), "35M", NULL,
 	    1024, 2048LL * 1024 * 1024, NULL, 0 },
+	{ "health", "warn_age", CONF_T_DURATION, O(warn_age), "1h", NULL,
+	    1, 60 * DAY, NULL, 0 },
+	{ "health", "crit_age", CONF_T_DURATION, O(crit_age), "4h", NULL,
+	    1, 60 * DAY, NULL, 0 },
+	{ "health", "warn_queue", CONF_T_COUNT, O(warn_queue), "100", NULL,
+	    1, 1000000, NULL, 0 },
+	{ "health", "crit_queue", CONF_T_COUNT, O(crit_queue), "1000", NULL,
+	    1, 1000000, NULL, 0 },
 	/* Never accepted: the password lives in password_file. */
 	{ NULL, "password", CONF_T_STRING, 0, NULL, NULL, 0, 0, NULL, 1 },
 	{ NULL, "pass", CONF_T_STRING, 0, NULL, NULL, 0, 0, NULL, 1 },
@@ -559,10 +583,31 @@ conf_finish(struct conf_state *st)
 		    "retry must not exceed max_retry");
 		return;
 	}
+	if (conf_check_pair(st, "warn_age", "crit_age",
+	    c->warn_age > c->crit_age) == -1 ||
+	    conf_check_pair(st, "warn_queue", "crit_queue",
+	    c->warn_queue > c->crit_queue) == -1)
+		return;
 	if (c->domain == NULL)
 		c->domain = xstrdup(conf_default_domain());
 	if (c->helo == NULL)
 		c->helo = xstrdup(c->domain);
+}
+
+/* [health] warn must not exceed crit: an error on the later line. */
+static int
+conf_check_pair(struct conf_state *st, const char *warn, const char *crit,
+    int bad)
+{
+	int	 w, c;
+
+	if (!bad)
+		return (0);
+	w = st->seen[conf_find("health", warn)];
+	c = st->seen[conf_find("health", crit)];
+	conf_error(st, w > c ? w : c, "health", w > c ? warn : crit,
+	    "%s must not exceed %s", warn, crit);
+	return (-1);
 }
 
 /* Report a password key: insecure if the file is readable by others. */
@@ -761,6 +806,7 @@ conf_set(struct conf *c, const struct conf_opt *o, const char *value,
 			goto bad;
 		break;
 	case CONF_T_PORT:
+	case CONF_T_COUNT:
 		v = strtonum(value, o->min, o->max, &errstr);
 		if (errstr != NULL)
 			goto bad;
@@ -792,6 +838,10 @@ conf_set(struct conf *c, const struct conf_opt *o, const char *value,
 		if (conf_set_fingerprint(c, value) == -1)
 			goto bad;
 		return (0);
+	case CONF_T_RATE:
+		if (conf_set_rate(p, value, o->max) == -1)
+			goto bad;
+		return (0);
 	}
 	free(*(char **)p);
 	*(char **)p = xstrdup(value);
@@ -799,6 +849,68 @@ conf_set(struct conf *c, const struct conf_opt *o, const char *value,
 bad:
 	conf_explain(o, why, whylen);
 	return (-1);
+}
+
+/* "0" (unlimited) or "N/unit", N from 1 to max. */
+static int
+conf_set_rate(void *p, const char *s, long long max)
+{
+	struct conf_rate	*r = p;
+	const char		*slash, *errstr;
+	char			 num[16];
+	long long		 n;
+	size_t			 i;
+
+	if (strcmp(s, "0") == 0) {
+		r->count = 0;
+		r->per = 60;
+		return (0);
+	}
+	if ((slash = strchr(s, '/')) == NULL || (size_t)(slash - s) >=
+	    sizeof(num))
+		return (-1);
+	memcpy(num, s, slash - s);
+	num[slash - s] = '\0';
+	n = strtonum(num, 1, max, &errstr);
+	if (errstr != NULL)
+		return (-1);
+	for (i = 0; conf_rate_units[i].name != NULL; i++)
+		if (strcasecmp(conf_rate_units[i].name, slash + 1) == 0)
+			break;
+	if (conf_rate_units[i].name == NULL)
+		return (-1);
+	r->count = (unsigned int)n;
+	r->per = conf_rate_units[i].value;
+	return (0);
+}
+
+/* Format a rate as it is written: "0" or "N/minute". */
+static void
+conf_fmt_rate(const void *p, char *buf, size_t len)
+{
+	const struct conf_rate	*r = p;
+	size_t			 i;
+
+	if (r->count == 0) {
+		strlcpy(buf, "0", len);
+		return;
+	}
+	for (i = 0; conf_rate_units[i].name != NULL; i++)
+		if (conf_rate_units[i].value == r->per)
+			break;
+	snprintf(buf, len, "%u/%s", r->count, conf_rate_units[i].name);
+}
+
+/* Parse a duration (N, Ns, Nm, Nh, Nd) from min to max seconds. */
+int
+conf_duration(const char *s, long long min, long long max, time_t *out)
+{
+	long long	 v;
+
+	if (conf_number(s, conf_time_units, min, max, &v) == -1)
+		return (-1);
+	*out = (time_t)v;
+	return (0);
 }
 
 /* Describe what option o accepts, for an error message. */
@@ -842,6 +954,14 @@ conf_explain(const struct conf_opt *o, char *why, size_t whylen)
 		break;
 	case CONF_T_FINGERPRINT:
 		snprintf(why, whylen, "not sha256: followed by 64 hex digits");
+		break;
+	case CONF_T_COUNT:
+		snprintf(why, whylen, "not a number from %lld to %lld",
+		    o->min, o->max);
+		break;
+	case CONF_T_RATE:
+		snprintf(why, whylen, "not 0 or N/second, N/minute, N/hour "
+		    "or N/day with N from 1 to %lld", o->max);
 		break;
 	default:
 		snprintf(why, whylen, "malformed value");
@@ -1109,6 +1229,12 @@ conf_fmt(const struct conf *c, const struct conf_opt *o, char *buf,
 		for (i = 0; i < sizeof(c->fingerprint); i++)
 			snprintf(buf + 7 + i * 3, len - 7 - i * 3, "%02x%s",
 			    c->fingerprint[i], i + 1 < 32 ? ":" : "");
+		break;
+	case CONF_T_COUNT:
+		snprintf(buf, len, "%u", *(const unsigned int *)p);
+		break;
+	case CONF_T_RATE:
+		conf_fmt_rate(p, buf, len);
 		break;
 	}
 }

@@ -45,6 +45,12 @@ struct conf_alias {
 };
 TAILQ_HEAD(conf_aliases, conf_alias);
 
+/* [smarthost] max_rate: at most count messages per per seconds. */
+struct conf_rate {
+	unsigned int	 count;		/* 0: unlimited */
+	time_t		 per;
+};
+
 struct conf {
 	char		*path;
 
@@ -63,6 +69,8 @@ struct conf {
 	time_t		 timeout;		/* per reply, seconds */
 	time_t		 connect_timeout;
 	char		*helo;			/* name given in EHLO */
+	unsigned int	 max_sessions;		/* concurrent, per spool */
+	struct conf_rate max_rate;		/* messages sent */
 
 	/* [sender] */
 	char		*domain;
@@ -80,6 +88,12 @@ struct conf {
 	time_t		 max_age;
 	time_t		 delay_warning;		/* 0: never */
 	off_t		 max_size;
+
+	/* [health] */
+	time_t		 warn_age;		/* oldest entry */
+	time_t		 crit_age;
+	unsigned int	 warn_queue;		/* entries */
+	unsigned int	 crit_queue;
 };
 
 /* Return values of conf_load() and secret_read() besides 0. */
@@ -94,6 +108,7 @@ struct conf {
 void	 conf_init(struct conf *);
 int	 conf_load(struct conf *, const char *, char **);
 int	 conf_load_fp(struct conf *, FILE *, const char *, char **);
+int	 conf_duration(const char *, long long, long long, time_t *);
 int	 conf_check_relay(const struct conf *, char **);
 void	 conf_dump(const struct conf *, FILE *);
 const char *conf_option_name(size_t, const char **);

@@ -39,10 +39,7 @@
 #include "conf.h"
 #include "helper.h"
 #include "privsep.h"
-
-static const char *const helper_spool_subdirs[] = {
-	"tmp", "msg", "state", "corrupt"
-};
+#include "spool.h"
 
 static int	helper_open_conf(const char *, int, char **);
 
@@ -118,10 +115,9 @@ helper_check_spool(const char *dir, char **cause)
 		return (0);
 	if (privsep_dir_private(dir, cause) == -1)
 		return (EX_NOPERM);
-	for (i = 0; i < sizeof(helper_spool_subdirs) /
-	    sizeof(helper_spool_subdirs[0]); i++) {
+	for (i = 0; i < SPOOL_NSUBDIRS; i++) {
 		n = snprintf(path, sizeof(path), "%s/%s", dir,
-		    helper_spool_subdirs[i]);
+		    spool_subdirs[i]);
 		if (n < 0 || (size_t)n >= sizeof(path)) {
 			xasprintf(cause, "%s: path too long", dir);
 			return (EX_NOPERM);

@@ -19,6 +19,26 @@
  * controls included) show as \xHH and cannot move the terminal.
  * Replies and errors are stored escaped (spool_state.c) and shown as
  * stored when they are printable ASCII.
+ *
+ * mailq --json (mailferry-send -p -j) prints the same entries as ONE
+ * JSON document (RFC 8259), one entry per line inside "entries":
+ *
+ *   {"version":1,"time":1764781494,"entries":[
+ *   {"id":"0V5K2M3Q4R5S6T7U","created":1764781000,
+ *    "created_iso":"2026-12-03T17:00:00Z","age":494,"size":1234,
+ *    "sender":"me@example.org","bounce":false,"attempts":2,
+ *    "last_attempt":1764781300,"next_attempt":1764781600,
+ *    "next_attempt_iso":"2026-12-03T17:13:20Z","due":false,
+ *    "last_error":"451 4.3.0 try later",
+ *    "recipients":[{"address":"a@example.org","state":"pending",
+ *                   "reply":"451 4.3.0 try later"}]}
+ *   ],"count":1,"bytes":1234}
+ *
+ * Times are seconds since the epoch and ISO 8601 in UTC; age is now
+ * minus created (never negative); sender "" is the null sender;
+ * last_attempt, last_error and reply are null when there is none;
+ * state is pending, sent, failed or bouncing.  Strings go through
+ * json_put_string() (json.c): hostile bytes come out as \u escapes.
  */
 #include "config.h"
 
@@ -34,8 +54,17 @@
 
 #include "mailferry.h"
 #include "conf.h"
+#include "json.h"
 #include "mailq.h"
 #include "spool.h"
+
+/* What the listing callbacks share. */
+struct mailq_out {
+	FILE		*f;
+	time_t		 now;
+	int		 n;
+	long long	 bytes;
+};
 
 static const char *mailq_state[] = {
 	"pending", "sent", "failed", "bouncing"
@@ -45,6 +74,11 @@ static void	mailq_time(char *, size_t, time_t);
 static void	mailq_put(FILE *, const char *, const char *, const char *,
 		    int);
 static void	mailq_entry(FILE *, const struct spool_entry *, time_t);
+static void	mailq_text(const struct spool_entry *, void *);
+static void	mailq_iso(char *, size_t, time_t);
+static void	mailq_json_head(const struct mailq_out *);
+static void	mailq_json_opt(FILE *, const char *, const char *);
+static void	mailq_json_entry(const struct spool_entry *, void *);
 
 static void
 mailq_time(char *buf, size_t len, time_t t)
@@ -106,46 +140,172 @@ mailq_entry(FILE *f, const struct spool_entry *e, time_t now)
 	}
 }
 
+/*
+ * Call fn for every readable entry of the queue, unlocked (a listing
+ * never waits for a delivery).  Returns 0, or -1 with cause if the
+ * queue cannot be listed.
+ */
+int
+mailq_scan(const struct conf *conf, void (*fn)(const struct spool_entry *,
+    void *), void *arg, char **cause)
+{
+	struct spool_entry	 e;
+	char			**ids = NULL, *why = NULL;
+	size_t			 nids = 0, i;
+
+	if (spool_list(conf->queue_dir, &ids, &nids, cause) == -1)
+		return (-1);
+	for (i = 0; i < nids; i++) {
+		memset(&e, 0, sizeof(e));
+		if (spool_open(conf->queue_dir, ids[i], 0, &e, &why) !=
+		    SPOOL_OK) {
+			/* Delivered and removed meanwhile, or corrupt. */
+			free(why);
+			why = NULL;
+			continue;
+		}
+		fn(&e, arg);
+		spool_close(&e);
+	}
+	spool_list_free(ids, nids);
+	return (0);
+}
+
+static void
+mailq_text(const struct spool_entry *e, void *arg)
+{
+	struct mailq_out	*o = arg;
+
+	if (o->n == 0)
+		fprintf(o->f, "%-16s %9s  %-19s  %s\n", "ID", "SIZE",
+		    "ARRIVAL", "SENDER");
+	mailq_entry(o->f, e, o->now);
+	o->bytes += e->msg_size;
+	o->n++;
+}
+
 /* Print the queue listing; returns the number of entries listed. */
 int
 mailq_list(const struct conf *conf, FILE *f)
 {
-	struct spool_entry	 e;
-	char			**ids = NULL, *cause = NULL;
-	size_t			 nids = 0, i;
-	long long		 bytes = 0;
-	time_t			 now = time(NULL);
-	int			 n = 0;
+	struct mailq_out	 o;
+	char			*cause = NULL;
 
-	if (spool_list(conf->queue_dir, &ids, &nids, &cause) == -1) {
+	memset(&o, 0, sizeof(o));
+	o.f = f;
+	o.now = time(NULL);
+	if (mailq_scan(conf, mailq_text, &o, &cause) == -1) {
 		fprintf(stderr, MF_PROGNAME ": %s\n", cause);
 		free(cause);
 		return (-1);
 	}
-	for (i = 0; i < nids; i++) {
-		memset(&e, 0, sizeof(e));
-		if (spool_open(conf->queue_dir, ids[i], 0, &e, &cause) !=
-		    SPOOL_OK) {
-			/* Delivered and removed meanwhile, or corrupt. */
-			free(cause);
-			cause = NULL;
-			continue;
-		}
-		if (n == 0)
-			fprintf(f, "%-16s %9s  %-19s  %s\n", "ID", "SIZE",
-			    "ARRIVAL", "SENDER");
-		mailq_entry(f, &e, now);
-		bytes += e.msg_size;
-		n++;
-		spool_close(&e);
-	}
-	spool_list_free(ids, nids);
-	if (n == 0)
+	if (o.n == 0)
 		fprintf(f, "Mail queue is empty\n");
 	else
 		fprintf(f, "-- %lld Kbytes in %d request%s.\n",
-		    (bytes + 1023) / 1024, n, n == 1 ? "" : "s");
-	return (n);
+		    (o.bytes + 1023) / 1024, o.n, o.n == 1 ? "" : "s");
+	return (o.n);
+}
+
+/* ISO 8601 in UTC: 2026-12-03T17:04:54Z. */
+static void
+mailq_iso(char *buf, size_t len, time_t t)
+{
+	struct tm	 tm;
+
+	gmtime_r(&t, &tm);
+	if (strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		buf[0] = '\0';
+}
+
+/* The JSON listing up to its first entry. */
+static void
+mailq_json_head(const struct mailq_out *o)
+{
+	fprintf(o->f, "{\"version\":1,\"time\":%lld,\"entries\":[\n",
+	    (long long)o->now);
+}
+
+/* One entry of the JSON listing: a string or null. */
+static void
+mailq_json_opt(FILE *f, const char *key, const char *s)
+{
+	fprintf(f, ",\"%s\":", key);
+	if (s == NULL)
+		fputs("null", f);
+	else
+		json_put_string(f, s);
+}
+
+static void
+mailq_json_entry(const struct spool_entry *e, void *arg)
+{
+	struct mailq_out	*o = arg;
+	struct spool_rcpt	*r;
+	char			 created[32], next[32];
+	time_t			 nt;
+
+	nt = e->attempts == 0 || e->next_attempt == 0 ? e->created :
+	    e->next_attempt;
+	mailq_iso(created, sizeof(created), e->created);
+	mailq_iso(next, sizeof(next), nt);
+	if (o->n == 0)
+		mailq_json_head(o);
+	fprintf(o->f, "%s{\"id\":\"%s\",\"created\":%lld,"
+	    "\"created_iso\":\"%s\",\"age\":%lld,\"size\":%lld,\"sender\":",
+	    o->n == 0 ? "" : ",\n", e->id, (long long)e->created, created,
+	    (long long)(o->now > e->created ? o->now - e->created : 0),
+	    (long long)e->msg_size);
+	json_put_string(o->f, e->meta.sender);
+	fprintf(o->f, ",\"bounce\":%s,\"attempts\":%u,\"last_attempt\":",
+	    e->meta.is_bounce ? "true" : "false", e->attempts);
+	if (e->last_attempt == 0)
+		fputs("null", o->f);
+	else
+		fprintf(o->f, "%lld", (long long)e->last_attempt);
+	fprintf(o->f, ",\"next_attempt\":%lld,\"next_attempt_iso\":\"%s\","
+	    "\"due\":%s", (long long)nt, next,
+	    e->attempts == 0 || nt <= o->now ? "true" : "false");
+	mailq_json_opt(o->f, "last_error", e->last_error);
+	fputs(",\"recipients\":[", o->f);
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry) {
+		fprintf(o->f, "%s{\"address\":", r == TAILQ_FIRST(
+		    &e->meta.rcpts) ? "" : ",");
+		json_put_string(o->f, r->addr);
+		fprintf(o->f, ",\"state\":\"%s\"", mailq_state[r->state]);
+		mailq_json_opt(o->f, "reply", r->reply);
+		fputc('}', o->f);
+	}
+	fputs("]}", o->f);
+	o->bytes += e->msg_size;
+	o->n++;
+}
+
+/*
+ * Print the queue as one JSON document (the top of this file shows
+ * it); returns the number of entries listed, -1 if the queue cannot
+ * be read (nothing printed then).
+ */
+int
+mailq_list_json(const struct conf *conf, FILE *f)
+{
+	struct mailq_out	 o;
+	char			*cause = NULL;
+
+	memset(&o, 0, sizeof(o));
+	o.now = time(NULL);
+	o.f = f;
+	/* Nothing on stdout unless the queue can be listed. */
+	if (mailq_scan(conf, mailq_json_entry, &o, &cause) == -1) {
+		fprintf(stderr, MF_PROGNAME ": %s\n", cause);
+		free(cause);
+		return (-1);
+	}
+	if (o.n == 0)
+		mailq_json_head(&o);
+	fprintf(f, "%s],\"count\":%d,\"bytes\":%lld}\n",
+	    o.n == 0 ? "" : "\n", o.n, o.bytes);
+	return (o.n);
 }
 
 /*

@@ -7,8 +7,12 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "spool.h"
 
+int	mailq_scan(const struct conf *,
+	    void (*)(const struct spool_entry *, void *), void *, char **);
 int	mailq_list(const struct conf *, FILE *);
+int	mailq_list_json(const struct conf *, FILE *);
 int	mailq_delete(const struct conf *, const char *, uid_t, char **);
 
 #endif /* MAILQ_H */

@@ -38,6 +38,7 @@ static int	main_helpers_setid(void);
 static const char *main_conf_path(const char *);
 static void	main_load_conf(struct conf *, const char *);
 static int	main_long_option(int, char **);
+static int	main_health(int, char **, const char *);
 static int	main_send(enum submit_op, const char *, const char *, int);
 static int	main_runq(const struct opts *, const char *);
 static int	main_newaliases(const struct conf *);
@@ -122,21 +123,67 @@ main_send(enum submit_op op, const char *conf_arg, const char *id,
 }
 
 /*
+ * --health [-w LIMITS] [-c LIMITS]: one line and a Nagios exit status
+ * (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).  mailferry-send checks the
+ * limits; if it cannot be run at all, the answer is UNKNOWN too.
+ */
+static int
+main_health(int argc, char **argv, const char *conf_arg)
+{
+	struct submit_req	 req;
+	int			 i, r;
+
+	memset(&req, 0, sizeof(req));
+	req.op = SUBMIT_OP_HEALTH;
+	req.conf_path = conf_arg;
+	for (i = 0; i < argc; i += 2) {
+		if (i + 1 >= argc || (strcmp(argv[i], "-w") != 0 &&
+		    strcmp(argv[i], "-c") != 0) || (argv[i][1] == 'w' ?
+		    req.warn : req.crit) != NULL) {
+			printf("MAILFERRY UNKNOWN - usage: mailferry [-C file] "
+			    "--health [-w AGE,COUNT] [-c AGE,COUNT]\n");
+			return (3);
+		}
+		if (argv[i][1] == 'w')
+			req.warn = argv[i + 1];
+		else
+			req.crit = argv[i + 1];
+	}
+	if ((r = submit_send(&req)) > 3) {
+		printf("MAILFERRY UNKNOWN - %s failed (exit %d)\n",
+		    submit_helper_path("mailferry-send"), r);
+		r = 3;
+	}
+	return (r);
+}
+
+/*
  * Our own long options, which no sendmail caller uses:
- * --check, --dump-config, --delete ID, --version, --help.
+ * --check, --dump-config, --delete ID, --health, --version, --help,
+ * and the JSON queue listing: mailq --json or sendmail -bp --json.
  */
 static int
 main_long_option(int argc, char **argv)
 {
-	const char	*conf_arg = NULL;
+	const char	*conf_arg = NULL, *name;
 	int		 i = 1;
 
+	if (argc < 1)
+		return (-1);
 	if (argc > 2 && strcmp(argv[1], "-C") == 0) {
 		conf_arg = main_conf_path(argv[2]);
 		i = 3;
 	}
+	name = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :
+	    argv[0];
+	if ((i + 1 == argc && strcmp(argv[i], "--json") == 0 &&
+	    strcmp(name, "mailq") == 0) || (i + 2 == argc &&
+	    strcmp(argv[i], "-bp") == 0 && strcmp(argv[i + 1], "--json") == 0))
+		return (main_send(SUBMIT_OP_LIST_JSON, conf_arg, NULL, 0));
 	if (i >= argc || strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0')
 		return (-1);
+	if (strcmp(argv[i], "--health") == 0)
+		return (main_health(argc - i - 1, argv + i + 1, conf_arg));
 	if (strcmp(argv[i], "--version") == 0 && argc == i + 1) {
 		printf("mailferry %s\n", PACKAGE_VERSION);
 		return (EX_OK);
@@ -145,6 +192,10 @@ main_long_option(int argc, char **argv)
 		printf("%s\n", opts_usage());
 		printf("       mailferry [-C file] --check | --dump-config | "
 		    "--delete ID | --version\n");
+		printf("       mailferry [-C file] --health [-w AGE,COUNT] "
+		    "[-c AGE,COUNT]\n");
+		printf("       mailq [-C file] --json | "
+		    "sendmail [-C file] -bp --json\n");
 		return (EX_OK);
 	}
 	if (strcmp(argv[i], "--check") == 0 && argc == i + 1)

@@ -35,6 +35,15 @@
  * the future) as due, so a clock set back never stalls mail either.
  * The price: time when no run happens at all (host down or suspended for
  * days) counts only one interval, so mail may stay longer than max_age.
+ *
+ * Limits (limit.c).  A run first takes one of max_sessions session
+ * slots; a run that gets none touches nothing (no attempt counted, the
+ * entries stay due) and leaves the work to the holders.  A holder, once
+ * done, gives its slot back and looks at msg/ once more: if an entry
+ * arrived that it has not seen (a submission whose run found no free
+ * slot), it takes a slot again and goes on.  Before each batch the
+ * run asks max_rate how many messages may go: the others are left
+ * untouched, still due, for a later run.
  */
 #include "config.h"
 
@@ -51,6 +60,7 @@
 #include "mailferry.h"
 #include "conf.h"
 #include "dsn.h"
+#include "limit.h"
 #include "runq.h"
 #include "secret.h"
 #include "smtp.h"
@@ -72,6 +82,7 @@ struct runq_ctx {
 	int			 have_password;
 	int			 reconnects;
 	int			 stop;		/* no more sessions this run */
+	int			 slot;		/* session slot held, or -1 */
 	int			 forced_done;
 	int			 forced_found;
 	char			**seen;		/* ids taken, sorted */
@@ -116,6 +127,10 @@ static void	 runq_free_batch(struct runq_batch *);
 static void	 runq_show(const struct runq_ctx *, const char *,
 		    const char *, const char *);
 static double	 runq_delay(const struct spool_entry *);
+static int	 runq_slot(struct runq_ctx *);
+static int	 runq_fresh(struct runq_ctx *);
+static void	 runq_limited(struct runq_ctx *, struct runq_batch *, size_t,
+		    const char *);
 
 /* Fill SMTP session parameters from the configuration. */
 void
@@ -549,15 +564,22 @@ runq_run(const struct conf *conf, const struct runq_opts *ro,
 		free(cause);
 	}
 	b = xcalloc(1, sizeof(*b));
-	while (!ctx.stop && runq_collect(&ctx, b) > 0) {
-		n += (int)b->n;
-		runq_deliver(&ctx, b);
+	ctx.slot = -1;
+	while (runq_slot(&ctx) == 0) {
+		while (!ctx.stop && runq_collect(&ctx, b) > 0) {
+			n += (int)b->n;
+			runq_deliver(&ctx, b);
+			runq_free_batch(b);
+		}
 		runq_free_batch(b);
+		if (ctx.s != NULL)
+			smtp_close(ctx.s);
+		ctx.s = NULL;
+		limit_session_release(&ctx.slot);
+		if (ctx.stop || ro->only || !runq_fresh(&ctx))
+			break;
 	}
-	runq_free_batch(b);
 	free(b);
-	if (ctx.s != NULL)
-		smtp_close(ctx.s);
 	if (ctx.password != NULL)
 		freezero(ctx.password, strlen(ctx.password));
 	for (i = 0; i < ctx.nseen; i++)
@@ -602,11 +624,20 @@ static void
 runq_deliver(struct runq_ctx *ctx, struct runq_batch *b)
 {
 	struct smtp_msg	*m;
-	size_t		 i, tried = 0, done = 0;
+	char		*cause = NULL;
+	size_t		 i, ok, tried = 0, done = 0;
 	int		 dead;
 
 	for (i = 0; i < b->n; i++)
 		runq_prepare(&b->e[i], &b->m[i]);
+	if ((ok = limit_rate_take(ctx->conf, b->n, time(NULL), &cause)) <
+	    b->n) {
+		runq_limited(ctx, b, ok, cause != NULL ? cause :
+		    "max_rate reached");
+		free(cause);
+		if (b->n == 0)
+			return;
+	}
 	if (runq_connect(ctx, b) == -1)
 		return;
 	dead = smtp_send(ctx->s, b->m, b->n) == -1;
@@ -634,6 +665,88 @@ runq_deliver(struct runq_ctx *ctx, struct runq_batch *b)
 	/* Go on with a new session only if the lost one made progress. */
 	if ((done == 0 && tried < 2) || ++ctx->reconnects > RUNQ_RECONNECT_MAX)
 		ctx->stop = 1;
+}
+
+/*
+ * Take a session slot (limit.c) before touching any entry.  0 when
+ * held; otherwise the run leaves everything as it is and says so.
+ */
+static int
+runq_slot(struct runq_ctx *ctx)
+{
+	const struct runq_opts	*ro = ctx->ro;
+	char			*cause = NULL, *why = NULL;
+	int			 r;
+
+	r = limit_session_take(ctx->conf, ro->owner == SPOOL_ANY_OWNER,
+	    &ctx->slot, &cause);
+	if (r == 0)
+		return (0);
+	if (r == LIMIT_BUSY)
+		xasprintf(&why, "waiting for a session slot (max_sessions "
+		    "%u): the queue runs that hold them deliver it",
+		    ctx->conf->max_sessions);
+	else
+		xasprintf(&why, "no session slot: %s", cause);
+	log_info("queue run not started: %s", why);
+	ctx->res->limited++;
+	if (ro->only_id != NULL && !ctx->forced_done) {
+		ctx->res->status = EX_TEMPFAIL;
+		free(ctx->res->reason);
+		ctx->res->reason = xstrdup(why);
+		runq_show(ctx, ro->only_id, "waiting", why);
+	}
+	free(cause);
+	free(why);
+	return (-1);
+}
+
+/* Whether msg/ holds an entry this run has not looked at yet. */
+static int
+runq_fresh(struct runq_ctx *ctx)
+{
+	char	**ids = NULL, *cause = NULL;
+	size_t	  nids = 0, i;
+	int	  fresh = 0;
+
+	if (spool_list(ctx->conf->queue_dir, &ids, &nids, &cause) == -1) {
+		free(cause);
+		return (0);
+	}
+	for (i = 0; i < nids && !fresh; i++)
+		fresh = !runq_seen(ctx, ids[i]);
+	spool_list_free(ids, nids);
+	return (fresh);
+}
+
+/*
+ * max_rate lets only the first ok entries of b go: the others are left
+ * untouched (no attempt counted, still due) and this run stops.
+ */
+static void
+runq_limited(struct runq_ctx *ctx, struct runq_batch *b, size_t ok,
+    const char *why)
+{
+	const char	*only = ctx->ro->only_id;
+	size_t		 i;
+
+	log_info("max_rate: %zu of %zu messages wait: %s", b->n - ok, b->n,
+	    why);
+	for (i = ok; i < b->n; i++) {
+		if (only != NULL && strcmp(b->e[i].id, only) == 0) {
+			ctx->res->status = EX_TEMPFAIL;
+			free(ctx->res->reason);
+			xasprintf(&ctx->res->reason, "waiting: %s", why);
+			runq_show(ctx, only, "waiting", why);
+		}
+		smtp_msg_clear(&b->m[i]);
+		free(b->m[i].rcpts);
+		memset(&b->m[i], 0, sizeof(b->m[i]));
+		runq_close_entry(&b->e[i]);
+		ctx->res->limited++;
+	}
+	b->n = ok;
+	ctx->stop = 1;
 }
 
 /* The session could not be opened: every entry waits for next time. */

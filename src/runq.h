@@ -32,6 +32,7 @@ struct runq_result {
 	size_t		 bounced;	/* entries with a refused recipient */
 	size_t		 expired;
 	size_t		 untouched;	/* not tried: the session was lost */
+	size_t		 limited;	/* not tried: max_sessions, max_rate */
 };
 
 struct smtp_params;

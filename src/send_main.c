@@ -8,7 +8,8 @@
  *   mailferry-send [-v] [-C conf] -q [-I id]          queue run
  *   mailferry-send [-v] [-C conf] -I id [-F]          one entry now
  *   mailferry-send [-v] [-C conf] -t seconds          periodic runs
- *   mailferry-send [-C conf] -p                       list the queue
+ *   mailferry-send [-C conf] -p [-j]                  list the queue
+ *   mailferry-send [-C conf] -H [-W lim] [-X lim]     queue health
  *   mailferry-send [-C conf] -D id                    delete an entry
  *   mailferry-send [-v] [-C conf] -c                  check the relay
  *   mailferry-send [-C conf] -d                       dump the config
@@ -20,7 +21,8 @@
  * -I id alone (sendmail -qI<ID>: an admin's "retry this one now")
  * tries only id, even if not due, and prints its fate on stdout:
  * "ID: sent", "ID: deferred: reason", "ID: bounced: reason" (the
- * sender gets a bounce), "ID: locked: ..." or "ID: not found".
+ * sender gets a bounce), "ID: locked: ...", "ID: waiting: ..." (over
+ * max_sessions or max_rate, limit.c) or "ID: not found".
  *
  * -F (foreground) delivers only id and reports its fate: exit 0 when
  * delivered, 75 with "queued: reason" when it stays queued, 67 or 69
@@ -28,6 +30,15 @@
  *
  * -t seconds (sendmail -q5m) stays in the foreground and runs the queue
  * every so many seconds until SIGTERM, SIGINT or SIGHUP.
+ *
+ * -p -j lists the queue as one JSON document (mailq.c shows it).
+ *
+ * -H prints one line about the queue's health and exits 0 (OK), 1
+ * (WARNING), 2 (CRITICAL) or 3 (UNKNOWN, also for a bad -W/-X or an
+ * unusable configuration), as Nagios plugins do (health.c).  -W and -X
+ * override [health]'s warn_ and crit_ limits: "AGE,COUNT", "AGE" or
+ * ",COUNT".  No other option is valid with -H; -W and -X only with it,
+ * -j only with -p.
  *
  * -D id deletes an entry (root, or the user who queued it): exit 0,
  * 66 no such entry or being delivered, 77 not yours.
@@ -46,6 +57,7 @@
 
 #include "mailferry.h"
 #include "conf.h"
+#include "health.h"
 #include "helper.h"
 #include "mailq.h"
 #include "privsep.h"
@@ -56,20 +68,70 @@
 
 static int	send_quit;
 
+/* The command line, checked. */
+struct send_args {
+	struct runq_opts	 ro;
+	const char		*conf_path;
+	const char		*del_id;	/* -D */
+	const char		*warn, *crit;	/* -W, -X */
+	long long		 interval;	/* -t */
+	int			 mode;		/* option letter; 'j': -p -j */
+	int			 verbose;
+};
+
 static void	send_usage(void) __attribute__((noreturn));
+static void	send_args(int, char *[], struct send_args *);
 static int	send_load_conf(struct conf *, const char *, int);
 static uid_t	send_owner(void);
 static int	send_periodic(const struct conf *, time_t);
 static int	send_mode(const struct conf *, int, const char *, time_t);
 static int	send_queue(const struct conf *, const struct runq_opts *);
 static int	send_check(const struct conf *);
+static int	send_health(const struct conf *, const char *, const char *);
+static void	send_unknown(const char *) __attribute__((noreturn));
 
 static void
 send_usage(void)
 {
 	fprintf(stderr, "usage: mailferry-send [-v] [-C conf] "
-	    "[-q | -I id [-F] | -t seconds | -p | -D id | -c | -d]\n");
+	    "[-q | -I id [-F] | -t seconds | -p [-j] | -D id | -c | -d]\n"
+	    "       mailferry-send [-C conf] -H [-W limits] [-X limits]\n");
 	exit(EX_USAGE);
+}
+
+/* -H cannot go on: one UNKNOWN line, exit 3 (a monitor reads stdout). */
+static void
+send_unknown(const char *cause)
+{
+	struct health_result	 res;
+
+	memset(&res, 0, sizeof(res));
+	res.status = HEALTH_UNKNOWN;
+	res.cause = (char *)cause;
+	health_print(stdout, &res, NULL);
+	exit(HEALTH_UNKNOWN);
+}
+
+/* -H: judge the queue against [health], then -w and -c. */
+static int
+send_health(const struct conf *conf, const char *warn, const char *crit)
+{
+	struct health_limits	 l;
+	struct health_result	 res;
+	char			*cause = NULL;
+	int			 r;
+
+	health_limits_conf(&l, conf);
+	if ((warn != NULL && health_limits_arg(&l, 'w', warn, &cause) == -1) ||
+	    (crit != NULL && health_limits_arg(&l, 'c', crit, &cause) == -1))
+		send_unknown(cause);
+	if (l.warn_age > l.crit_age || l.warn_queue > l.crit_queue)
+		send_unknown("a warning limit exceeds its critical limit");
+	health_check(conf, &l, time(NULL), &res);
+	health_print(stdout, &res, &l);
+	r = (int)res.status;
+	health_free(&res);
+	return (r);
 }
 
 /*
@@ -92,6 +154,8 @@ send_load_conf(struct conf *conf, const char *path, int mode)
 		free(cause);
 		cause = NULL;
 	}
+	if (r != 0 && mode == 'H')
+		send_unknown(cause);
 	if (r != 0) {
 		fprintf(stderr, "mailferry: %s\n", cause);
 		exit(r);
@@ -202,6 +266,7 @@ static int
 send_mode(const struct conf *conf, int mode, const char *del_id,
     time_t interval)
 {
+	FILE	*out = stdout;
 	char	*cause = NULL;
 	int	 r;
 
@@ -210,7 +275,11 @@ send_mode(const struct conf *conf, int mode, const char *del_id,
 		conf_dump(conf, stdout);
 		return (EX_OK);
 	case 'p':
-		return (mailq_list(conf, stdout) == -1 ? EX_IOERR : EX_OK);
+		return (mailq_list(conf, out) == -1 ? EX_IOERR : EX_OK);
+	case 'j':
+		if (mailq_list_json(conf, out) == -1)
+			return (EX_IOERR);
+		return (fflush(out) == EOF || ferror(out) ? EX_IOERR : EX_OK);
 	case 'D':
 		if ((r = mailq_delete(conf, del_id, getuid(), &cause)) != 0) {
 			fprintf(stderr, "mailferry: %s\n", cause != NULL ?
@@ -256,68 +325,100 @@ send_queue(const struct conf *conf, const struct runq_opts *ro)
 	return (ro->report ? res.status : r);
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * Parse the command line into a; every mode's options are checked here
+ * (a wrong combination is a usage error, never a guess).
+ */
+static void
+send_args(int argc, char *argv[], struct send_args *a)
 {
-	struct conf		 conf;
-	struct runq_opts	 ro;
-	const char		*conf_path = NULL, *errstr, *del_id = NULL;
-	long long		 interval = 0;
-	int			 ch, verbose = 0, mode = 'q', qflag = 0, r;
+	const char	*errstr;
+	int		 ch, qflag = 0, jflag = 0, nopts = 0;
 
-	privsep_sanitise();
-	memset(&ro, 0, sizeof(ro));
-	ro.owner = send_owner();
-	while ((ch = getopt(argc, argv, "C:cdD:FI:pqt:v")) != -1) {
+	while ((ch = getopt(argc, argv, "C:cdD:FHI:jpqt:vW:X:")) != -1) {
+		/* Every letter but -C, -j, -W and -X counts against -H. */
+		nopts += strchr("CjWX", ch) == NULL;
 		switch (ch) {
 		case 'C':
-			conf_path = optarg;
+			a->conf_path = optarg;
+			break;
+		case 'W':
+		case 'X':
+			if (*(ch == 'W' ? &a->warn : &a->crit) != NULL)
+				send_usage();
+			*(ch == 'W' ? &a->warn : &a->crit) = optarg;
+			break;
+		case 'j':
+			jflag = 1;
 			break;
 		case 'D':
-			del_id = optarg;
+			a->del_id = optarg;
 			/* FALLTHROUGH */
 		case 'c':
 		case 'd':
+		case 'H':
 		case 'p':
-			mode = ch;
+			a->mode = ch;
 			break;
 		case 'F':
-			ro.report = ro.only = 1;
+			a->ro.report = a->ro.only = 1;
 			break;
 		case 'I':
 			if (!spool_id_valid(optarg))
 				send_usage();
-			ro.only_id = optarg;
+			a->ro.only_id = optarg;
 			break;
 		case 'q':
 			qflag = 1;
 			break;
 		case 't':
-			interval = strtonum(optarg, 1, 7 * 24 * 3600, &errstr);
+			a->interval = strtonum(optarg, 1, 7 * 24 * 3600,
+			    &errstr);
 			if (errstr != NULL)
 				send_usage();
-			mode = 't';
+			a->mode = 't';
 			break;
 		case 'v':
-			verbose = 1;
+			a->verbose = 1;
 			break;
 		default:
 			send_usage();
 		}
 	}
-	if (optind != argc || (ro.report && ro.only_id == NULL) ||
-	    (ro.report && qflag))
+	if (optind != argc || (a->ro.report && a->ro.only_id == NULL) ||
+	    (a->ro.report && qflag) ||
+	    (jflag && (a->mode != 'p' || nopts != 1)) ||
+	    ((a->warn != NULL || a->crit != NULL) && a->mode != 'H') ||
+	    (a->mode == 'H' && nopts != 1))
 		send_usage();
-	if (ro.only_id != NULL && !qflag && !ro.report)
-		ro.only = ro.show = 1;
+	if (jflag)
+		a->mode = 'j';
+	if (a->ro.only_id != NULL && !qflag && !a->ro.report)
+		a->ro.only = a->ro.show = 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct conf		 conf;
+	struct send_args	 a;
+	int			 r;
+
+	privsep_sanitise();
+	memset(&a, 0, sizeof(a));
+	a.mode = 'q';
+	a.ro.owner = send_owner();
+	send_args(argc, argv, &a);
 	/* smtp.c writes to sockets: a peer gone is an error, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
-	log_init("mailferry", verbose);
-	send_load_conf(&conf, conf_path, mode);
-	if (mode == 'q')
-		r = send_queue(&conf, &ro);
+	log_init("mailferry", a.verbose);
+	send_load_conf(&conf, a.conf_path, a.mode);
+	if (a.mode == 'q')
+		r = send_queue(&conf, &a.ro);
+	else if (a.mode == 'H')
+		r = send_health(&conf, a.warn, a.crit);
 	else
-		r = send_mode(&conf, mode, del_id, (time_t)interval);
+		r = send_mode(&conf, a.mode, a.del_id, (time_t)a.interval);
 	conf_free(&conf);
 	return (r);
 }

@@ -569,11 +569,16 @@ id_taken(struct commit *cm)
 	return (0);
 }
 
+/* The queue directory's subdirectories (spool.h shows the layout). */
+const char *const spool_subdirs[SPOOL_NSUBDIRS] = {
+	"tmp", "msg", "state", "corrupt", "sessions"
+};
+
 /* Create tmp/ msg/ state/ corrupt/ under dir, where this process may. */
 int
 spool_mkdirs(const char *dir, char **cause)
 {
-	static const char *const sub[] = { "tmp", "msg", "state", "corrupt" };
+	const char *const *sub = spool_subdirs;
 	size_t	 i;
 	int	 dfd;
 
@@ -586,7 +591,7 @@ spool_mkdirs(const char *dir, char **cause)
 		xasprintf(cause, "%s: %s", dir, strerror(errno));
 		return (-1);
 	}
-	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+	for (i = 0; i < SPOOL_NSUBDIRS; i++) {
 		if (mkdirat(dfd, sub[i], 0770) == 0) {
 			/* umask 027 would leave the group without write. */
 			if (fchmodat(dfd, sub[i], 0770, 0) == -1)

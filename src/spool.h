@@ -6,6 +6,8 @@
  *   tmp/     entries being written (removed after a day by the runner)
  *   msg/ID   committed entries: header + message, written once (0640)
  *   state/ID delivery state, rewritten atomically by mailferry-send
+ *   corrupt/ entries the reader refused, kept for the admin
+ *   sessions/ smarthost session slots and sent-message tokens (limit.c)
  */
 #ifndef SPOOL_H
 #define SPOOL_H
@@ -29,6 +31,7 @@
  */
 #define SPOOL_SIZE_SLACK	((off_t)64 * 1024)
 #define SPOOL_STATE_MAX		(SPOOL_RCPT_MAX * (SPOOL_REPLY_MAX + 32) + 4096)
+#define SPOOL_NSUBDIRS		5	/* spool_subdirs[] */
 #define SPOOL_TMP_MAX_AGE	(24 * 60 * 60)	/* stale tmp/ files */
 
 /* spool_open() results; -1 is a temporary failure (retry later). */
@@ -105,6 +108,8 @@ struct spool_entry {
 	time_t		 age;		/* time queued, immune to clock jumps */
 	char		*last_error;	/* escaped, or NULL */
 };
+
+extern const char *const spool_subdirs[SPOOL_NSUBDIRS];
 
 /* spool.c: identifiers and metadata. */
 int	 spool_id_valid(const char *);

@@ -272,8 +272,9 @@ submit_abort(struct submit *s)
  * Build mailferry-send's argument vector for req, the one place that
  * knows its command line (send_main.c documents it):
  *   mailferry-send [-C conf] [-v] OP
- * where OP is -q, -I id, -t seconds, -p, -D id, -c, -d, -q -I id
- * (after a submission, detached) or -F -I id (after one, waited for).
+ * where OP is -q, -I id, -t seconds, -p, -p -j, -H [-W l] [-X l],
+ * -D id, -c, -d, -q -I id (after a submission, detached) or -F -I id
+ * (after one, waited for).
  * -v is passed for the ops that log (never for -p, -D, -c, -d).
  * Returns -1 if req lacks the id or interval its op needs.
  */
@@ -290,6 +291,8 @@ submit_argv(const struct submit_req *req, char *argv[], char *secs,
 		{ SUBMIT_OP_RUN_ONE, "-I", NULL, 1, 1 },
 		{ SUBMIT_OP_PERIODIC, "-t", NULL, 1, 0 },
 		{ SUBMIT_OP_LIST, "-p", NULL, 0, 0 },
+		{ SUBMIT_OP_LIST_JSON, "-p", "-j", 0, 0 },
+		{ SUBMIT_OP_HEALTH, "-H", NULL, 0, 0 },
 		{ SUBMIT_OP_DELETE, "-D", NULL, 0, 1 },
 		{ SUBMIT_OP_CHECK, "-c", NULL, 0, 0 },
 		{ SUBMIT_OP_DUMP, "-d", NULL, 0, 0 },
@@ -321,6 +324,14 @@ submit_argv(const struct submit_req *req, char *argv[], char *secs,
 	if (req->op == SUBMIT_OP_PERIODIC) {
 		snprintf(secs, secslen, "%lld", req->interval);
 		argv[argc++] = secs;
+	}
+	if (req->op == SUBMIT_OP_HEALTH && req->warn != NULL) {
+		argv[argc++] = (char *)"-W";
+		argv[argc++] = (char *)req->warn;
+	}
+	if (req->op == SUBMIT_OP_HEALTH && req->crit != NULL) {
+		argv[argc++] = (char *)"-X";
+		argv[argc++] = (char *)req->crit;
 	}
 	argv[argc] = NULL;
 	return (argc);

@@ -23,6 +23,8 @@ enum submit_op {
 	SUBMIT_OP_RUN_ONE,		/* -I id: sendmail -qI, waited for */
 	SUBMIT_OP_PERIODIC,		/* -t secs: exec, become the runner */
 	SUBMIT_OP_LIST,			/* -p: mailq */
+	SUBMIT_OP_LIST_JSON,		/* -p -j: mailq --json */
+	SUBMIT_OP_HEALTH,		/* -H [-W l] [-X l]: --health */
 	SUBMIT_OP_DELETE,		/* -D id: --delete */
 	SUBMIT_OP_CHECK,		/* -c: --check */
 	SUBMIT_OP_DUMP,			/* -d: --dump-config */
@@ -36,6 +38,8 @@ struct submit_req {
 	const char	*id;		/* queue id (RUN_ONE, DELETE, AFTER_*) */
 	long long	 interval;	/* seconds (PERIODIC) */
 	int		 verbose;	/* -v, for the ops that log */
+	const char	*warn;		/* HEALTH: -W limits, or NULL */
+	const char	*crit;		/* HEALTH: -X limits, or NULL */
 };
 
 const char *submit_helper_path(const char *);

@@ -485,7 +485,7 @@ at_tmpfs_case()
 {
 	chown root:mailferry "$MF_INST_SPOOL"
 	chmod 0770 "$MF_INST_SPOOL"
-	for sd in msg tmp state corrupt; do
+	for sd in msg tmp state corrupt sessions; do
 		install -d -o root -g mailferry -m 0770 "$MF_INST_SPOOL/$sd"
 	done
 	n0=$(null_mails)

@@ -164,6 +164,19 @@ static const struct good_case good_cases[] = {
 	    "aliases.postmaster = a@b.example, bob",
 	    "aliases.* = catch@example.com" } },
 	/* A section may appear twice; keys stay unique. */
+	{ "", { "smarthost.max_sessions = 2", "smarthost.max_rate = 0",
+	    "health.warn_age = 1h", "health.crit_age = 4h",
+	    "health.warn_queue = 100", "health.crit_queue = 1000" } },
+	{ "[smarthost]\nmax_sessions = 1\nmax_rate = 6/minute\n",
+	    { "smarthost.max_sessions = 1", "smarthost.max_rate = 6/minute" } },
+	{ "[smarthost]\nmax_rate = 100/H\n[health]\nwarn_age = 30m\n"
+	    "crit_age = 2d\nwarn_queue = 5\ncrit_queue = 5\n",
+	    { "smarthost.max_rate = 100/hour", "health.warn_age = 30m",
+	    "health.crit_age = 2d", "health.warn_queue = 5",
+	    "health.crit_queue = 5" } },
+	{ "[smarthost]\nmax_rate = 1/s\n", { "smarthost.max_rate = 1/second" } },
+	{ "[smarthost]\nmax_rate = 2/min\n", { "smarthost.max_rate = 2/minute" } },
+	{ "[smarthost]\nmax_rate = 3/day\n", { "smarthost.max_rate = 3/day" } },
 	{ "[smarthost]\nhost = a.example\n[queue]\nretry = 1m\n[smarthost]\n"
 	    "port = 2525\n",
 	    { "smarthost.host = a.example", "smarthost.port = 2525",
@@ -197,6 +210,26 @@ static const struct bad_case bad_cases[] = {
 	{ "[queue]\nmax_size = M\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
 	{ "[queue]\nretry = 5h\nmax_retry = 1h\n", 0, 0, CONF_ERR_SYNTAX, 3,
 	    NULL },
+	{ "[smarthost]\nmax_sessions = 0\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[smarthost]\nmax_sessions = 101\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[smarthost]\nmax_sessions = 2x\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[smarthost]\nmax_rate = 6\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[smarthost]\nmax_rate = 0/minute\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\nmax_rate = 6/week\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[smarthost]\nmax_rate = /minute\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[smarthost]\nmax_rate = 6/minute/x\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\nmax_rate = 1000001/s\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\nmax_rate = -1/s\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[health]\nwarn_age = 0\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[health]\nwarn_queue = 0\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[health]\nwarn_age = 5h\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[health]\ncrit_age = 5h\nwarn_age = 6h\n", 0, 0, CONF_ERR_SYNTAX,
+	    3, NULL },
+	{ "[health]\nwarn_queue = 20\ncrit_queue = 10\n", 0, 0,
+	    CONF_ERR_SYNTAX, 3, NULL },
 	{ "[smarthost]\nhost = a.example\nport = 25\nhost = s3cr3t\n", 0, 0,
 	    CONF_ERR_SYNTAX, 4, "s3cr3t" },
 	{ "[smarthost]\nHOST = a.example\n[smarthost]\nhost = s3cr3t\n", 0, 0,
@@ -483,7 +516,9 @@ ATF_TC_BODY(dump_all, tc)
 	    "smarthost.connect_timeout", "smarthost.helo", "sender.domain",
 	    "sender.from", "sender.rewrite_from", "queue.dir",
 	    "queue.delivery", "queue.retry", "queue.max_retry",
-	    "queue.max_age", "queue.delay_warning", "queue.max_size" };
+	    "queue.max_age", "queue.delay_warning", "queue.max_size",
+	    "smarthost.max_sessions", "smarthost.max_rate", "health.warn_age",
+	    "health.crit_age", "health.warn_queue", "health.crit_queue" };
 	struct conf	 c;
 	char		*cause, *out;
 	size_t		 i;

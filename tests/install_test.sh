@@ -53,7 +53,7 @@ install_body()
 	    atf_fail "setgid files: $(find "$P" -perm -2000 | tr "\n" " ")"
 	# The spool.
 	assert_mode "$MF_INST_SPOOL" 770 root:mailferry
-	for d in tmp msg state corrupt; do
+	for d in tmp msg state corrupt sessions; do
 		assert_mode "$MF_INST_SPOOL/$d" 770 root:mailferry
 	done
 	# The sample configuration (world-readable, no secret) and the
