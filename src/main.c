@@ -123,7 +123,7 @@ main_send(enum submit_op op, const char *conf_arg, const char *id,
 
 /*
  * Our own long options, which no sendmail caller uses:
- * --check, --dump-config, --delete ID, --version, --help.
+ * --check, --dump-config, --delete ID, --run-due, --version, --help.
  */
 static int
 main_long_option(int argc, char **argv)
@@ -144,13 +144,16 @@ main_long_option(int argc, char **argv)
 	if (strcmp(argv[i], "--help") == 0 && argc == i + 1) {
 		printf("%s\n", opts_usage());
 		printf("       mailferry [-C file] --check | --dump-config | "
-		    "--delete ID | --version\n");
+		    "--delete ID | --run-due | --version\n");
 		return (EX_OK);
 	}
 	if (strcmp(argv[i], "--check") == 0 && argc == i + 1)
 		return (main_send(SUBMIT_OP_CHECK, conf_arg, NULL, 0));
 	if (strcmp(argv[i], "--dump-config") == 0 && argc == i + 1)
 		return (main_send(SUBMIT_OP_DUMP, conf_arg, NULL, 0));
+	/* The periodic runners (timer, cron): backoff is honoured. */
+	if (strcmp(argv[i], "--run-due") == 0 && argc == i + 1)
+		return (main_send(SUBMIT_OP_RUN_DUE, conf_arg, NULL, 0));
 	if (strcmp(argv[i], "--delete") == 0 && argc == i + 2)
 		return (main_send(SUBMIT_OP_DELETE, conf_arg, argv[i + 1],
 		    0));

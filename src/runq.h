@@ -17,6 +17,7 @@
 struct runq_opts {
 	const char	*only_id;	/* -I: this entry first, even if not due */
 	int		 only;		/* deliver nothing else */
+	int		 all;		/* -a: every entry, due or not */
 	int		 report;	/* -F: a caller waits for only_id */
 	int		 show;		/* print only_id's outcome on stdout */
 	uid_t		 owner;		/* SPOOL_ANY_OWNER, or only this uid's */

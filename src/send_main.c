@@ -5,7 +5,7 @@
  * through `sendmail -q`, `mailq` and the front end after a submission.
  * Its command line is small and strictly checked:
  *
- *   mailferry-send [-v] [-C conf] -q [-I id]          queue run
+ *   mailferry-send [-v] [-C conf] -q [-a | -I id]     queue run
  *   mailferry-send [-v] [-C conf] -I id [-F]          one entry now
  *   mailferry-send [-v] [-C conf] -t seconds          periodic runs
  *   mailferry-send [-C conf] -p                       list the queue
@@ -14,8 +14,10 @@
  *   mailferry-send [-C conf] -d                       dump the config
  *
  * -q runs the queue once: every due entry, over one session.  With
- * -I id (the front end after each submission) id goes first, even if
- * not due, and the other due entries follow in the same session.
+ * -a (an explicit `sendmail -q`) every entry is tried, due or not, as
+ * Postfix, sendmail and dma do; expired ones still bounce.  With -I id
+ * (the front end after each submission) id goes first, even if not
+ * due, and the other due entries follow in the same session.
  *
  * -I id alone (sendmail -qI<ID>: an admin's "retry this one now")
  * tries only id, even if not due, and prints its fate on stdout:
@@ -68,7 +70,7 @@ static void
 send_usage(void)
 {
 	fprintf(stderr, "usage: mailferry-send [-v] [-C conf] "
-	    "[-q | -I id [-F] | -t seconds | -p | -D id | -c | -d]\n");
+	    "[-q [-a] | -I id [-F] | -t seconds | -p | -D id | -c | -d]\n");
 	exit(EX_USAGE);
 }
 
@@ -268,8 +270,11 @@ main(int argc, char *argv[])
 	privsep_sanitise();
 	memset(&ro, 0, sizeof(ro));
 	ro.owner = send_owner();
-	while ((ch = getopt(argc, argv, "C:cdD:FI:pqt:v")) != -1) {
+	while ((ch = getopt(argc, argv, "aC:cdD:FI:pqt:v")) != -1) {
 		switch (ch) {
+		case 'a':
+			ro.all = 1;
+			break;
 		case 'C':
 			conf_path = optarg;
 			break;
@@ -306,7 +311,8 @@ main(int argc, char *argv[])
 		}
 	}
 	if (optind != argc || (ro.report && ro.only_id == NULL) ||
-	    (ro.report && qflag))
+	    (ro.report && qflag) || (ro.all && (!qflag ||
+	    ro.only_id != NULL || mode != 'q')))
 		send_usage();
 	if (ro.only_id != NULL && !qflag && !ro.report)
 		ro.only = ro.show = 1;
