@@ -770,6 +770,7 @@ runq_report_failed(struct runq_ctx *ctx, struct spool_entry *e,
 		if (sel[i++])
 			fprintf(stderr, MF_PROGNAME ": <%s>: %s\n", r->addr,
 			    r->reply != NULL ? r->reply : "refused");
+	res->told = 1;
 	if (fflush(stderr) == EOF || ferror(stderr)) {
 		log_warnx("id=%s: the caller cannot be told, bouncing", e->id);
 		return (runq_bounce(ctx, e, DSN_FAILED, sel));

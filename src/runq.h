@@ -33,6 +33,7 @@ struct runq_result {
 	size_t		 bounced;	/* entries with a refused recipient */
 	size_t		 expired;
 	size_t		 untouched;	/* not tried: the session was lost */
+	int		 told;		/* refusals already printed (-F) */
 };
 
 struct smtp_params;

@@ -26,7 +26,8 @@
  *
  * -F (foreground) delivers only id and reports its fate: exit 0 when
  * delivered, 75 with "queued: reason" when it stays queued, 67 or 69
- * with the server's reply when it was refused (no bounce then).
+ * with the server's reply when it was refused (no bounce then): one
+ * line "<rcpt>: reply" per refused recipient, or "refused: reason".
  *
  * -t seconds (sendmail -q5m) stays in the foreground and runs the queue
  * every so many seconds until SIGTERM, SIGINT or SIGHUP.
@@ -251,7 +252,7 @@ send_queue(const struct conf *conf, const struct runq_opts *ro)
 	if (ro->report && res.status == EX_TEMPFAIL)
 		fprintf(stderr, "mailferry: queued: %s\n", res.reason != NULL ?
 		    res.reason : "temporary failure");
-	else if (ro->report && res.status != EX_OK)
+	else if (ro->report && res.status != EX_OK && !res.told)
 		fprintf(stderr, "mailferry: refused: %s\n",
 		    res.reason != NULL ? res.reason : "permanent failure");
 	free(res.reason);

@@ -182,11 +182,13 @@ not_accepted_body()
 {
 	MF_DELIVERY=queue mf_conf
 	printf 'Subject: x\n\nbody\n' >in
-	atf_check -s exit:0 -o empty -e empty sm bob@example.net <in
+	atf_check -s exit:0 -o empty -e empty \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" bob@example.net <in
 	rm -f spool/msg/* spool/state/*
 
 	chmod 0777 spool
-	atf_check -s exit:77 -o empty -e save:err sm bob@example.net <in
+	atf_check -s exit:77 -o empty -e save:err \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" bob@example.net <in
 	one_line err "^mailferry: not accepted: .*/spool: mode 0777 lets other users in"
 	chmod 0700 spool
 
@@ -199,7 +201,8 @@ not_accepted_body()
 		chmod 0500 spool/tmp
 		cause='Permission denied'
 	fi
-	atf_check -s exit:75 -o empty -e save:err sm bob@example.net <in
+	atf_check -s exit:75 -o empty -e save:err \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" bob@example.net <in
 	one_line err "^mailferry: not accepted: .*/spool/tmp.*: $cause\$"
 	[ -z "$(ls spool/msg)" ] || atf_fail "queued anyway"
 	[ -e mounted ] && umount spool/tmp && rm mounted
@@ -212,7 +215,8 @@ not_accepted_body()
 	one_line err '^mailferry: not accepted: cannot run .*/nonexistent/mailferry-queue: '
 
 	# -odi, the relay down: one line saying it stays queued.
-	atf_check -s exit:0 -o empty -e save:err sm -odi bob@example.net <in
+	atf_check -s exit:0 -o empty -e save:err \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" -odi bob@example.net <in
 	one_line err '^mailferry: queued: '
 }
 not_accepted_cleanup()

@@ -352,7 +352,7 @@ door_spool(const char *dir, const char *addr)
 		goto out;
 	}
 	frame = build_frame(&m, "Subject: x\r\n\r\nx\r\n", 17, &flen);
-	if (commit_buf(dir, frame, flen, 0, id, &err) == -1) {
+	if (commit_buf(dir, frame, flen, 4096, id, &err) == -1) {
 		fprintf(stderr, "%s: frame refused (%d)\n", addr, (int)err);
 		free(frame);
 		goto out;
