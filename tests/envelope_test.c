@@ -37,13 +37,13 @@ static const struct {
 	{ "user@localhost", 0, 1 },
 	{ L64 "@x", 0, 1 },
 	{ "", ENVELOPE_NULL_OK, 1 },
-	{ "\"-oi\"@example.com", 0, 1 },		/* quoted: not an option */
+	{ "\"-oi\"@example.com", 0, 1 },		/* quoted */
 	{ "a-b@example.com", 0, 1 },
 	{ "a-@example.com", 0, 1 },
 
 	{ "", 0, 0 },
 	{ "user", 0, 0 },
-	{ "-oi@example.com", 0, 0 },			/* looks like an option */
+	{ "-oi@example.com", 0, 0 },			/* an option? */
 	{ "-@example.com", 0, 0 },
 	{ "--@example.com", 0, 0 },
 	{ "-user@example.com", ENVELOPE_NULL_OK, 0 },
