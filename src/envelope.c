@@ -24,6 +24,10 @@
  * (servers look for the end of the path with them).  So an address can
  * never carry a line break into the spool, a log or the wire.  The null
  * sender "" is valid only where the caller passes ENVELOPE_NULL_OK.
+ * A local part may not begin with '-' (an unquoted one; `"-x"@y` is
+ * fine): such an address looks like an option to every program that
+ * takes addresses on its command line, ours included (Postfix's
+ * allow_min_user = no).
  *
  * DSN parameters (RFC 3461):
  *
@@ -189,6 +193,8 @@ envelope_valid_localpart(const char *s, size_t len, const char **why)
 		*why = "empty local part";
 	else if (len > ENVELOPE_LOCAL_MAX)
 		*why = "local part longer than 64 octets";
+	else if (s[0] == '-')
+		*why = "address begins with '-' (looks like an option)";
 	else if (s[0] == '"' ? !envelope_quoted(s, len) :
 	    !envelope_dot_string(s, len))
 		*why = "bad local part";

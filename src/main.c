@@ -159,8 +159,8 @@ main_health(int argc, char **argv, const char *conf_arg)
 
 /*
  * Our own long options, which no sendmail caller uses:
- * --check, --dump-config, --delete ID, --health, --version, --help,
- * and the JSON queue listing: mailq --json or sendmail -bp --json.
+ * --check, --dump-config, --delete ID, --health, --run-due, --version,
+ * --help, and the JSON queue listing: mailq --json or sendmail -bp --json.
  */
 static int
 main_long_option(int argc, char **argv)
@@ -191,7 +191,7 @@ main_long_option(int argc, char **argv)
 	if (strcmp(argv[i], "--help") == 0 && argc == i + 1) {
 		printf("%s\n", opts_usage());
 		printf("       mailferry [-C file] --check | --dump-config | "
-		    "--delete ID | --version\n");
+		    "--delete ID | --run-due | --version\n");
 		printf("       mailferry [-C file] --health [-w AGE,COUNT] "
 		    "[-c AGE,COUNT]\n");
 		printf("       mailq [-C file] --json | "
@@ -202,6 +202,9 @@ main_long_option(int argc, char **argv)
 		return (main_send(SUBMIT_OP_CHECK, conf_arg, NULL, 0));
 	if (strcmp(argv[i], "--dump-config") == 0 && argc == i + 1)
 		return (main_send(SUBMIT_OP_DUMP, conf_arg, NULL, 0));
+	/* The periodic runners (timer, cron): backoff is honoured. */
+	if (strcmp(argv[i], "--run-due") == 0 && argc == i + 1)
+		return (main_send(SUBMIT_OP_RUN_DUE, conf_arg, NULL, 0));
 	if (strcmp(argv[i], "--delete") == 0 && argc == i + 2)
 		return (main_send(SUBMIT_OP_DELETE, conf_arg, argv[i + 1],
 		    0));

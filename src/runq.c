@@ -4,8 +4,10 @@
  * A run lists msg/ and takes, in id (arrival) order, every entry it can
  * lock (flock LOCK_EX|LOCK_NB: a locked entry is being delivered by
  * another run, so it is skipped; there is no global lock, any number of
- * runs may work side by side).  It keeps the due ones, at most
- * RUNQ_BATCH_MAX at a time, and hands them to the smarthost over ONE
+ * runs may work side by side).  It keeps the due ones (with
+ * runq_opts.all, an admin's explicit `sendmail -q` after an outage,
+ * every one not expired), at most RUNQ_BATCH_MAX at a time, and hands
+ * them to the smarthost over ONE
  * session that serves the whole run (smtp.c pipelines each transaction
  * behind the previous end-of-data).  Then it lists msg/ again: entries
  * queued meanwhile (bounces made by this run, new submissions) go over
@@ -398,7 +400,7 @@ runq_remove(struct runq_ctx *ctx, struct spool_entry *e)
 	}
 }
 
-/* Lock and load one entry into b if it is due (or forced). */
+/* Lock and load one entry into b if it is due (or forced, or -a). */
 static void
 runq_take(struct runq_ctx *ctx, struct runq_batch *b, const char *id,
     int forced)
@@ -460,7 +462,7 @@ runq_take(struct runq_ctx *ctx, struct runq_batch *b, const char *id,
 		runq_close_entry(e);
 		return;
 	}
-	if (!forced && !runq_due(conf, e, ctx->start)) {
+	if (!forced && !ctx->ro->all && !runq_due(conf, e, ctx->start)) {
 		runq_close_entry(e);
 		return;
 	}
@@ -881,6 +883,7 @@ runq_report_failed(struct runq_ctx *ctx, struct spool_entry *e,
 		if (sel[i++])
 			fprintf(stderr, MF_PROGNAME ": <%s>: %s\n", r->addr,
 			    r->reply != NULL ? r->reply : "refused");
+	res->told = 1;
 	if (fflush(stderr) == EOF || ferror(stderr)) {
 		log_warnx("id=%s: the caller cannot be told, bouncing", e->id);
 		return (runq_bounce(ctx, e, DSN_FAILED, sel));

@@ -17,6 +17,7 @@
 struct runq_opts {
 	const char	*only_id;	/* -I: this entry first, even if not due */
 	int		 only;		/* deliver nothing else */
+	int		 all;		/* -a: due or not */
 	int		 report;	/* -F: a caller waits for only_id */
 	int		 show;		/* print only_id's outcome on stdout */
 	uid_t		 owner;		/* SPOOL_ANY_OWNER, or only this uid's */
@@ -33,6 +34,7 @@ struct runq_result {
 	size_t		 expired;
 	size_t		 untouched;	/* not tried: the session was lost */
 	size_t		 limited;	/* not tried: max_sessions, max_rate */
+	int		 told;		/* refusals printed (-F) */
 };
 
 struct smtp_params;

@@ -5,7 +5,7 @@
  * through `sendmail -q`, `mailq` and the front end after a submission.
  * Its command line is small and strictly checked:
  *
- *   mailferry-send [-v] [-C conf] -q [-I id]          queue run
+ *   mailferry-send [-v] [-C conf] -q [-a | -I id]     queue run
  *   mailferry-send [-v] [-C conf] -I id [-F]          one entry now
  *   mailferry-send [-v] [-C conf] -t seconds          periodic runs
  *   mailferry-send [-C conf] -p [-j]                  list the queue
@@ -15,8 +15,10 @@
  *   mailferry-send [-C conf] -d                       dump the config
  *
  * -q runs the queue once: every due entry, over one session.  With
- * -I id (the front end after each submission) id goes first, even if
- * not due, and the other due entries follow in the same session.
+ * -a (an explicit `sendmail -q`) every entry is tried, due or not, as
+ * Postfix, sendmail and dma do; expired ones still bounce.  With -I id
+ * (the front end after each submission) id goes first, even if not
+ * due, and the other due entries follow in the same session.
  *
  * -I id alone (sendmail -qI<ID>: an admin's "retry this one now")
  * tries only id, even if not due, and prints its fate on stdout:
@@ -26,7 +28,8 @@
  *
  * -F (foreground) delivers only id and reports its fate: exit 0 when
  * delivered, 75 with "queued: reason" when it stays queued, 67 or 69
- * with the server's reply when it was refused (no bounce then).
+ * with the server's reply when it was refused (no bounce then): one
+ * line "<rcpt>: reply" per refused recipient, or "refused: reason".
  *
  * -t seconds (sendmail -q5m) stays in the foreground and runs the queue
  * every so many seconds until SIGTERM, SIGINT or SIGHUP.
@@ -94,7 +97,7 @@ static void
 send_usage(void)
 {
 	fprintf(stderr, "usage: mailferry-send [-v] [-C conf] "
-	    "[-q | -I id [-F] | -t seconds | -p [-j] | -D id | -c | -d]\n"
+	    "[-q [-a] | -I id [-F] | -t seconds | -p [-j] | -D id | -c | -d]\n"
 	    "       mailferry-send [-C conf] -H [-W limits] [-X limits]\n");
 	exit(EX_USAGE);
 }
@@ -318,7 +321,7 @@ send_queue(const struct conf *conf, const struct runq_opts *ro)
 	if (ro->report && res.status == EX_TEMPFAIL)
 		fprintf(stderr, "mailferry: queued: %s\n", res.reason != NULL ?
 		    res.reason : "temporary failure");
-	else if (ro->report && res.status != EX_OK)
+	else if (ro->report && res.status != EX_OK && !res.told)
 		fprintf(stderr, "mailferry: refused: %s\n",
 		    res.reason != NULL ? res.reason : "permanent failure");
 	free(res.reason);
@@ -335,10 +338,13 @@ send_args(int argc, char *argv[], struct send_args *a)
 	const char	*errstr;
 	int		 ch, qflag = 0, jflag = 0, nopts = 0;
 
-	while ((ch = getopt(argc, argv, "C:cdD:FHI:jpqt:vW:X:")) != -1) {
+	while ((ch = getopt(argc, argv, "aC:cdD:FHI:jpqt:vW:X:")) != -1) {
 		/* Every letter but -C, -j, -W and -X counts against -H. */
 		nopts += strchr("CjWX", ch) == NULL;
 		switch (ch) {
+		case 'a':
+			a->ro.all = 1;
+			break;
 		case 'C':
 			a->conf_path = optarg;
 			break;
@@ -387,6 +393,8 @@ send_args(int argc, char *argv[], struct send_args *a)
 	}
 	if (optind != argc || (a->ro.report && a->ro.only_id == NULL) ||
 	    (a->ro.report && qflag) ||
+	    (a->ro.all && (!qflag || a->ro.only_id != NULL ||
+	    a->mode != 'q')) ||
 	    (jflag && (a->mode != 'p' || nopts != 1)) ||
 	    ((a->warn != NULL || a->crit != NULL) && a->mode != 'H') ||
 	    (a->mode == 'H' && nopts != 1))

@@ -224,13 +224,16 @@ submit_drain(int *fd, char *buf, size_t size)
 
 /*
  * Read what mailferry-queue said on its stderr (one line; it has exited)
- * into cause, without its program name, or leave cause NULL.
+ * into cause, without its program name (or ours, from submit_spawn()
+ * when it could not be run), or leave cause NULL.
  */
 static void
 submit_read_err(struct submit *s, char **cause)
 {
-	static const char	 tag[] = "mailferry-queue: ";
+	static const char	*tags[] = { "mailferry-queue: ",
+	    MF_PROGNAME ": " };
 	char			 buf[1024], *p;
+	size_t			 i;
 
 	*cause = NULL;
 	submit_drain(&s->err_fd, buf, sizeof(buf));
@@ -240,8 +243,11 @@ submit_read_err(struct submit *s, char **cause)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 			*p = '?';
 	p = buf;
-	if (strncmp(p, tag, sizeof(tag) - 1) == 0)
-		p += sizeof(tag) - 1;
+	for (i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+		if (strncmp(p, tags[i], strlen(tags[i])) == 0) {
+			p += strlen(tags[i]);
+			break;
+		}
 	if (*p != '\0')
 		*cause = xstrdup(p);
 }
@@ -272,7 +278,7 @@ submit_abort(struct submit *s)
  * Build mailferry-send's argument vector for req, the one place that
  * knows its command line (send_main.c documents it):
  *   mailferry-send [-C conf] [-v] OP
- * where OP is -q, -I id, -t seconds, -p, -p -j, -H [-W l] [-X l],
+ * where OP is -q -a, -q, -I id, -t seconds, -p, -p -j, -H [-W l] [-X l],
  * -D id, -c, -d, -q -I id (after a submission, detached) or -F -I id
  * (after one, waited for).
  * -v is passed for the ops that log (never for -p, -D, -c, -d).
@@ -287,7 +293,8 @@ submit_argv(const struct submit_req *req, char *argv[], char *secs,
 		const char	*flag1, *flag2;
 		int		 verbose, id;
 	} ops[] = {
-		{ SUBMIT_OP_RUNQ, "-q", NULL, 1, 0 },
+		{ SUBMIT_OP_RUNQ, "-q", "-a", 1, 0 },
+		{ SUBMIT_OP_RUN_DUE, "-q", NULL, 1, 0 },
 		{ SUBMIT_OP_RUN_ONE, "-I", NULL, 1, 1 },
 		{ SUBMIT_OP_PERIODIC, "-t", NULL, 1, 0 },
 		{ SUBMIT_OP_LIST, "-p", NULL, 0, 0 },

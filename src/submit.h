@@ -19,7 +19,8 @@ struct submit {
 
 /* What mailferry-send is asked to do. */
 enum submit_op {
-	SUBMIT_OP_RUNQ,			/* -q: one queue run, waited for */
+	SUBMIT_OP_RUNQ,			/* -q -a: all now, waited for */
+	SUBMIT_OP_RUN_DUE,		/* -q: the due entries, waited for */
 	SUBMIT_OP_RUN_ONE,		/* -I id: sendmail -qI, waited for */
 	SUBMIT_OP_PERIODIC,		/* -t secs: exec, become the runner */
 	SUBMIT_OP_LIST,			/* -p: mailq */

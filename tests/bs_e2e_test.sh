@@ -480,6 +480,52 @@ END
 }
 quoted_space_cleanup() { mf_smarthost_stop; }
 
+atf_test_case option_like cleanup
+option_like_head()
+{
+	atf_set descr "an address beginning with '-' or malformed: 5xx at MAIL/RCPT, never 4xx; the rest is delivered"
+}
+option_like_body()
+{
+	MF_DELIVERY=queue mf_conf
+	bs_setup
+	bs_chat <<'END'
+<1
+>EHLO x
+<1
+>MAIL FROM:<-evil@example.org>
+<1
+>MAIL FROM:<alice@example.org>
+<1
+>RCPT TO:<-oi@example.net>
+<1
+>RCPT TO:<"john doe@example.net>
+<1
+>RCPT TO:<bob@example.net>
+<1
+>DATA
+<1
+>Subject: o\r\n\r\nok\r\n.
+<1
+>QUIT
+<1
+END
+	bs_codes
+	atf_check -o match:'^220 250 553 250 553 5[0-9][0-9] 250 354 250 221 $' \
+	    cat codes
+	atf_check -o match:"^553 5\.1\.7 Bad sender address syntax: .*address begins with '-'" \
+	    -o match:"^553 5\.1\.3 Bad recipient address syntax: address begins with '-'" \
+	    -o not-match:'^4[0-9][0-9]' cat out
+	bs_check_exit 0
+	bs_check_queued 1
+	mf_smarthost_start
+	mf_conf
+	bs_flush_queue
+	atf_check -o inline:"mail 250 FROM:<alice@example.org>\nrcpt 250 TO:<bob@example.net>\ndata 354\ndot 250\n" \
+	    cat rec/session.1/msg.1.env
+}
+option_like_cleanup() { mf_smarthost_stop; }
+
 atf_test_case control_rcpt
 control_rcpt_head()
 {
@@ -530,4 +576,5 @@ atf_init_test_cases()
 	atf_add_test_case background
 	atf_add_test_case quoted_space
 	atf_add_test_case control_rcpt
+	atf_add_test_case option_like
 }

@@ -1158,6 +1158,31 @@ control_rcpt_body()
 }
 control_rcpt_cleanup() { mf_smarthost_stop; }
 
+atf_test_case option_like cleanup
+option_like_head() { atf_set descr "an address beginning with '-' (after --, in -t, as -f): exit 65, one line, nothing queued"; }
+option_like_body()
+{
+	cl_start
+	printf 'Subject: x\n\nbody\n' >in
+	printf 'To: -oi@example.net, bob@example.net\nSubject: x\n\nbody\n' >in.t
+	for args in '-- -oi' '-- -x@example.net' '-f -evil@example.org bob@example.net' \
+	    '-f-evil bob@example.net'; do
+		# shellcheck disable=SC2086
+		atf_check -s exit:65 -o empty -e save:err \
+		    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" $args <in
+		cl_one_line err
+		atf_check -o match:"begins with '-'" cat err
+	done
+	atf_check -s exit:65 -o empty -e save:err \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" -t <in.t
+	cl_one_line err
+	atf_check -o match:"invalid recipient address: address begins with '-'" \
+	    cat err
+	[ -z "$(mf_queue_ids)" ] || atf_fail "entry left in the queue"
+	cl_nothing_sent
+}
+option_like_cleanup() { mf_smarthost_stop; }
+
 atf_test_case dsn_params cleanup
 dsn_params_head() { atf_set descr "-N, -R and -V reach the smarthost canonical, ENVID as xtext"; }
 dsn_params_body()
@@ -1218,5 +1243,6 @@ atf_init_test_cases()
 	atf_add_test_case quoted_space_f
 	atf_add_test_case quoted_space_t
 	atf_add_test_case control_rcpt
+	atf_add_test_case option_like
 	atf_add_test_case dsn_params
 }

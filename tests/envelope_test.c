@@ -37,9 +37,16 @@ static const struct {
 	{ "user@localhost", 0, 1 },
 	{ L64 "@x", 0, 1 },
 	{ "", ENVELOPE_NULL_OK, 1 },
+	{ "\"-oi\"@example.com", 0, 1 },		/* quoted */
+	{ "a-b@example.com", 0, 1 },
+	{ "a-@example.com", 0, 1 },
 
 	{ "", 0, 0 },
 	{ "user", 0, 0 },
+	{ "-oi@example.com", 0, 0 },			/* an option? */
+	{ "-@example.com", 0, 0 },
+	{ "--@example.com", 0, 0 },
+	{ "-user@example.com", ENVELOPE_NULL_OK, 0 },
 	{ "@example.com", 0, 0 },
 	{ "user@", 0, 0 },
 	{ "john doe@example.com", 0, 0 },
@@ -154,6 +161,8 @@ ATF_TC_BODY(address_reasons, tc)
 	ATF_CHECK_STREQ(why, "unbalanced quote in address");
 	ATF_CHECK_EQ(envelope_valid_address("", 0, &why), -1);
 	ATF_CHECK_STREQ(why, "empty address");
+	ATF_CHECK_EQ(envelope_valid_address("-oi@x", 0, &why), -1);
+	ATF_CHECK_STREQ(why, "address begins with '-' (looks like an option)");
 }
 
 ATF_TC_WITHOUT_HEAD(smtputf8);

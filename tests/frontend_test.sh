@@ -168,6 +168,63 @@ header_qualify_body()
 	    tr -d '\r' <"$f"
 }
 
+# one_line FILE ERE: FILE is exactly one line and matches ERE.
+one_line()
+{
+	if [ "$(wc -l <"$1")" -ne 1 ] || ! grep -E -q "$2" "$1"; then
+		atf_fail "$1 is not one line matching $2: $(cat "$1")"
+	fi
+}
+
+atf_test_case not_accepted cleanup
+not_accepted_head() { atf_set descr "a refused submission prints exactly one line 'mailferry: not accepted: <cause>'; -odi failures one line too"; }
+not_accepted_body()
+{
+	MF_DELIVERY=queue mf_conf
+	printf 'Subject: x\n\nbody\n' >in
+	atf_check -s exit:0 -o empty -e empty \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" bob@example.net <in
+	rm -f spool/msg/* spool/state/*
+
+	chmod 0777 spool
+	atf_check -s exit:77 -o empty -e save:err \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" bob@example.net <in
+	one_line err "^mailferry: not accepted: .*/spool: mode 0777 lets other users in"
+	chmod 0700 spool
+
+	if [ "$(id -u)" -eq 0 ]; then
+		mount --bind spool/tmp spool/tmp 2>mount.err &&
+		    touch mounted && mount -o remount,ro,bind spool/tmp ||
+		    atf_skip "cannot mount spool/tmp read-only: $(cat mount.err)"
+		cause='Read-only file system'
+	else
+		chmod 0500 spool/tmp
+		cause='Permission denied'
+	fi
+	atf_check -s exit:75 -o empty -e save:err \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" bob@example.net <in
+	one_line err "^mailferry: not accepted: .*/spool/tmp.*: $cause\$"
+	[ -z "$(ls spool/msg)" ] || atf_fail "queued anyway"
+	[ -e mounted ] && umount spool/tmp && rm mounted
+	chmod 0700 spool/tmp
+
+	# The spool writer cannot be run: our name once, not twice.
+	atf_check -s exit:71 -o empty -e save:err \
+	    env MAILFERRY_LIBEXECDIR="$PWD/nonexistent" \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" bob@example.net <in
+	one_line err '^mailferry: not accepted: cannot run .*/nonexistent/mailferry-queue: '
+
+	# -odi, the relay down: one line saying it stays queued.
+	atf_check -s exit:0 -o empty -e save:err \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" -odi bob@example.net <in
+	one_line err '^mailferry: queued: '
+}
+not_accepted_cleanup()
+{
+	[ -e mounted ] && umount spool/tmp
+	return 0
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case header_qualify
@@ -181,4 +238,5 @@ atf_init_test_cases()
 	atf_add_test_case dump_config
 	atf_add_test_case no_recipient
 	atf_add_test_case bad_input
+	atf_add_test_case not_accepted
 }

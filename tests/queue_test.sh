@@ -133,6 +133,62 @@ down_then_up_body()
 }
 down_then_up_cleanup() { mf_smarthost_stop; }
 
+atf_test_case explicit_q_all cleanup
+explicit_q_all_head()
+{
+	atf_set descr "backed-off entries: the periodic forms (--run-due, -q1s, the run after a submission) leave them, an explicit -q delivers all"
+	atf_set timeout 90
+}
+explicit_q_all_body()
+{
+	mf_certs
+	MF_PORT=1 MF_DELIVERY=background mf_conf
+	q_set retry 1h
+	q_set max_retry 1h
+	for i in 1 2 3 4 5; do
+		quiet submit old$i -f alice@example.net bob@example.net
+	done
+	wait_idle
+	[ "$(q_count)" -eq 5 ] || atf_fail "$(q_count) entries queued, wanted 5"
+
+	mf_smarthost_start
+	MF_DELIVERY=background mf_conf
+	q_set retry 1h
+	q_set max_retry 1h
+	# The timer's and cron's form: nothing is due, nothing is sent.
+	atf_check -s exit:0 -o empty -e empty \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" --run-due
+	atf_check -s exit:0 -o empty -e empty \
+	    "$MF_SEND" -C "$PWD/mailferry.conf" -q
+	# A long-running runner: its runs honour backoff too.
+	"$MF_SENDMAIL" -C "$PWD/mailferry.conf" -q1s >runner.out 2>&1 &
+	echo $! >runner.pid
+	sleep 1.5
+	kill -TERM "$(cat runner.pid)"
+	wait "$(cat runner.pid)"
+	rm -f runner.pid
+	# The run after a submission takes the new entry only.
+	quiet submit new -f alice@example.net bob@example.net
+	mf_wait_sessions 1
+	wait_idle
+	atf_check -o inline:"1\n" cat rec/sessions
+	assert_once 1
+	atf_check -o match:'^X-Tag: new' cat rec/session.1/msg.1.data
+	[ "$(q_count)" -eq 5 ] || atf_fail "$(q_count) entries left, wanted 5"
+
+	# The admin's explicit -q: every entry now, over one session.
+	quiet runq
+	[ "$(q_count)" -eq 0 ] || atf_fail "left in the queue: $(mf_queue_ids)"
+	mf_wait_sessions 2
+	atf_check -o inline:"2\n" cat rec/sessions
+	assert_once 6
+}
+explicit_q_all_cleanup()
+{
+	[ -s runner.pid ] && kill -KILL "$(cat runner.pid)" 2>/dev/null
+	mf_smarthost_stop
+}
+
 atf_test_case partial_4xx cleanup
 partial_4xx_head()
 {
@@ -790,6 +846,7 @@ atf_init_test_cases()
 	atf_add_test_case mailq_escapes
 	atf_add_test_case log_escapes
 	atf_add_test_case down_then_up
+	atf_add_test_case explicit_q_all
 	atf_add_test_case partial_4xx
 	atf_add_test_case bounce_5xx
 	atf_add_test_case bounce_local_sender

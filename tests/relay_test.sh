@@ -220,6 +220,8 @@ mail_5xx_body()
 	st=$?
 	[ $st -eq 69 ] || atf_fail "exit $st, wanted 69: $(cat stderr)"
 	atf_check -o match:'553 5.7.1 sender rejected' cat stderr
+	# One line, no summary after it.
+	[ "$(wc -l <stderr)" -eq 1 ] || atf_fail "not one line: $(cat stderr)"
 	[ -z "$(mf_queue_ids)" ] || atf_fail "the refused entry is still queued"
 }
 mail_5xx_cleanup() { mf_smarthost_stop; }
@@ -235,6 +237,8 @@ data_5xx_body()
 	st=$?
 	[ $st -eq 69 ] || atf_fail "exit $st, wanted 69: $(cat stderr)"
 	atf_check -o match:'554 5.6.0 content rejected' cat stderr
+	# One line, no summary after it.
+	[ "$(wc -l <stderr)" -eq 1 ] || atf_fail "not one line: $(cat stderr)"
 	[ -z "$(mf_queue_ids)" ] || atf_fail "the refused entry is still queued"
 }
 data_5xx_cleanup() { mf_smarthost_stop; }
@@ -273,6 +277,42 @@ all_rcpts_refused_body()
 	[ -z "$(mf_queue_ids)" ] || atf_fail "entry left in the queue"
 }
 all_rcpts_refused_cleanup() { mf_smarthost_stop; }
+
+atf_test_case all_rcpts_refused_354 cleanup
+all_rcpts_refused_354_head() { atf_set descr "every pipelined RCPT refused, DATA still 354 (RFC 2920 3.1): a lone dot, no data; refused in the foreground, bounced from the queue"; }
+all_rcpts_refused_354_body()
+{
+	printf '%s\n' 'set data-without-rcpt' \
+	    'on RCPT arg example.net reply 550 5.1.1 no such user' >script
+	mf_smarthost_start -s script
+	mf_conf
+	msg | mf_sendmail -i a@example.net b@example.net >stdout 2>stderr
+	st=$?
+	[ $st -eq 67 ] || atf_fail "exit $st, wanted 67: $(cat stderr)"
+	atf_check -o match:'550 5.1.1 no such user' cat stderr
+	mf_wait_sessions 1
+	atf_check -o inline:"mail 250 FROM:<$(id -un)@example.org>\nrcpt 550 TO:<a@example.net>\nrcpt 550 TO:<b@example.net>\ndata 354\ndot 250\n" \
+	    cat rec/session.1/msg.1.env
+	# The server got the dot and not one byte of the message.
+	atf_check -o empty cat rec/session.1/msg.1.data
+	atf_check -o match:'received 0 bytes of message data' \
+	    cat rec/session.1/transcript
+	[ -z "$(mf_queue_ids)" ] || atf_fail "entry left in the queue"
+
+	# From the queue: the sender gets a bounce, as for any 5xx RCPT.
+	MF_DELIVERY=queue mf_conf
+	msg | mf_sendmail -i -f alice@example.org a@example.net ||
+	    atf_fail "not queued"
+	mf_sendmail -q || atf_fail "sendmail -q failed"
+	mf_wait_sessions 2
+	atf_check -o match:'^data 354$' cat rec/session.2/msg.1.env
+	atf_check -o empty cat rec/session.2/msg.1.data
+	atf_check -o match:'^rcpt 250 TO:<alice@example.org>' \
+	    cat rec/session.2/msg.2.env
+	atf_check -o match:'550 5.1.1 no such user' cat rec/session.2/msg.2.data
+	[ -z "$(mf_queue_ids)" ] || atf_fail "entry left in the queue"
+}
+all_rcpts_refused_354_cleanup() { mf_smarthost_stop; }
 
 atf_test_case background cleanup
 background_head() { atf_set descr "background delivery: exit 0 at once, no output, delivered detached"; }
@@ -398,6 +438,7 @@ atf_init_test_cases()
 	atf_add_test_case data_5xx
 	atf_add_test_case rcpt_one_refused
 	atf_add_test_case all_rcpts_refused
+	atf_add_test_case all_rcpts_refused_354
 	atf_add_test_case background
 	atf_add_test_case queue_only
 	atf_add_test_case relay_down

@@ -94,6 +94,7 @@ struct sh_config {
 	int		 implicit_tls;
 	int		 require_tls;
 	int		 require_auth;
+	int		 data_without_rcpt;	/* 354 with no recipient */
 	unsigned int	 ext;		/* EXT_* advertised */
 	unsigned long	 size;		/* SIZE value; 0: no limit */
 	long		 max_sessions;	/* 0: unlimited */

@@ -219,6 +219,10 @@ script_set(struct sh_config *c, const char *name, const char *value,
 		c->require_auth = on;
 		return (0);
 	}
+	if (strcmp(name, "data-without-rcpt") == 0) {
+		c->data_without_rcpt = on;
+		return (0);
+	}
 	for (i = 0; i < sizeof(ext_names) / sizeof(ext_names[0]); i++) {
 		if (strcasecmp(name, ext_names[i].name) != 0)
 			continue;

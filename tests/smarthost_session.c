@@ -777,7 +777,8 @@ do_data(struct session *s, const char *arg)
 		STD(s, "501", "5.5.4", "Syntax: DATA");
 		return;
 	}
-	if (s->rcpt_ok == 0) {
+	/* Non-conforming on request: RFC 2920 3.1's client must cope. */
+	if (s->rcpt_ok == 0 && !sh_conf.data_without_rcpt) {
 		STD(s, "554", "5.5.1", "Error: no valid recipients");
 		return;
 	}

@@ -154,6 +154,49 @@ plain_session_cleanup()
 	stop_server
 }
 
+atf_test_case data_without_rcpt cleanup
+data_without_rcpt_head()
+{
+	atf_set "descr" "DATA with no accepted RCPT: 554, or 354 under 'set data-without-rcpt'"
+}
+data_without_rcpt_body()
+{
+	cat > dialogue <<'EOF'
+<1
+>EHLO client.test
+<1
+>MAIL FROM:<a@example.com>
+<1
+>RCPT TO:<bad@example.com>
+<1
+>DATA
+<1
+>QUIT
+<1
+EOF
+	echo 'on RCPT reply 550 5.1.1 no such user' > script
+	start_server -s script
+	atf_check -o save:out bash chat.bash "$PORT" < dialogue
+	atf_check -o match:'^554 5.5.1 Error: no valid recipients$' cat out
+	stop_server
+
+	rm -rf rec port
+	printf '%s\n' 'set data-without-rcpt' \
+	    'on RCPT reply 550 5.1.1 no such user' > script
+	start_server -s script
+	sed 's/^>QUIT$/>.\n<1\n>QUIT/' dialogue > dialogue2
+	atf_check -o save:out bash chat.bash "$PORT" < dialogue2
+	atf_check -o match:'^354 ' -o match:'^250 2.0.0 Ok: queued' cat out
+	wait_sessions 1
+	printf 'mail 250 FROM:<a@example.com>\nrcpt 550 TO:<bad@example.com>\ndata 354\ndot 250\n' > expected
+	atf_check -o file:expected cat rec/session.1/msg.1.env
+	atf_check -o empty cat rec/session.1/msg.1.data
+}
+data_without_rcpt_cleanup()
+{
+	stop_server
+}
+
 atf_test_case flights cleanup
 flights_head()
 {
@@ -656,6 +699,7 @@ gen_certs_body()
 atf_init_test_cases()
 {
 	atf_add_test_case plain_session
+	atf_add_test_case data_without_rcpt
 	atf_add_test_case flights
 	atf_add_test_case starttls
 	atf_add_test_case implicit_tls

@@ -1,6 +1,10 @@
 /*
  * libFuzzer target for addr.c: address lists in both modes, -f forms,
  * envelope validation and From qualification, on arbitrary bytes.
+ * Property: what the parser produces and envelope.c accepts (after
+ * qualification, as deliver.c does) passes the spool's metadata rules
+ * as sender and as recipient: the door never takes what the spool
+ * would refuse.
  */
 #include "config.h"
 
@@ -11,8 +15,32 @@
 #include "mailferry.h"
 #include "addr.h"
 #include "envelope.h"
+#include "spool.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* Abort if addr passes envelope.c but not spool_meta_validate(). */
+static void
+door_to_spool(const char *addr)
+{
+	struct spool_meta	 m;
+	const char		*why;
+	char			*q, *cause = NULL;
+
+	q = strchr(addr, '@') == NULL ? addr_qualify(addr, "example.com") :
+	    xstrdup(addr);
+	if (envelope_valid_address(q, 0, &why) == 0) {
+		spool_meta_init(&m);
+		m.sender = xstrdup(q);
+		spool_meta_add_rcpt(&m, q);
+		m.smtputf8 = envelope_needs_smtputf8(q);
+		if (spool_meta_validate(&m, &cause) == -1)
+			abort();
+		spool_meta_free(&m);
+	}
+	free(cause);
+	free(q);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -45,6 +73,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		out = addr_qualify(l.v[i], "example.com");
 		free(out);
 		(void)addr_is_local(l.v[i], NULL);
+		door_to_spool(l.v[i]);
 	}
 	addr_list_free(&l);
 
