@@ -776,7 +776,7 @@ runq_defer_all(struct runq_ctx *ctx, struct runq_batch *b, const char *cause)
 		b->m[i].result = MF_TEMP;
 		free(b->m[i].reply);
 		b->m[i].reply = xstrdup(cause);
-		runq_finish(ctx, &b->e[i], &b->m[i], relay, "none");
+		runq_finish(ctx, &b->e[i], &b->m[i], relay, NULL);
 	}
 	free(relay);
 }
