@@ -5,6 +5,9 @@
 
 . "$(atf_get_srcdir)/testlib.sh"
 
+# Every test here writes its own [log] section.
+MF_LOG_TARGET=
+
 # submit TAG rcpts...: queue a tagged message, no delivery yet.
 submit()
 {
