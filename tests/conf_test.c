@@ -163,6 +163,13 @@ static const struct good_case good_cases[] = {
 	    { "aliases.root = admin@example.com",
 	    "aliases.postmaster = a@b.example, bob",
 	    "aliases.* = catch@example.com" } },
+	/* [log]: target, file, format. */
+	{ "", { "log.target = auto", "log.format = text" } },
+	{ "[log]\ntarget = syslog\nformat = json\n",
+	    { "log.target = syslog", "log.format = json" } },
+	{ "[log]\ntarget = stderr\n", { "log.target = stderr" } },
+	{ "[log]\ntarget = file\nfile = /var/log/mailferry.log\n",
+	    { "log.target = file", "log.file = /var/log/mailferry.log" } },
 	/* A section may appear twice; keys stay unique. */
 	{ "[smarthost]\nhost = a.example\n[queue]\nretry = 1m\n[smarthost]\n"
 	    "port = 2525\n",
@@ -197,6 +204,13 @@ static const struct bad_case bad_cases[] = {
 	{ "[queue]\nmax_size = M\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
 	{ "[queue]\nretry = 5h\nmax_retry = 1h\n", 0, 0, CONF_ERR_SYNTAX, 3,
 	    NULL },
+	{ "[log]\ntarget = s3cr3t\n", 0, 0, CONF_ERR_SYNTAX, 2, "s3cr3t" },
+	{ "[log]\nformat = s3cr3t\n", 0, 0, CONF_ERR_SYNTAX, 2, "s3cr3t" },
+	{ "[log]\nfile = rel/s3cr3t.log\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    "s3cr3t" },
+	{ "[log]\ntarget = file\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[log]\ntarget = stderr\ntarget = file\n", 0, 0, CONF_ERR_SYNTAX,
+	    3, NULL },
 	{ "[smarthost]\nhost = a.example\nport = 25\nhost = s3cr3t\n", 0, 0,
 	    CONF_ERR_SYNTAX, 4, "s3cr3t" },
 	{ "[smarthost]\nHOST = a.example\n[smarthost]\nhost = s3cr3t\n", 0, 0,
@@ -483,7 +497,8 @@ ATF_TC_BODY(dump_all, tc)
 	    "smarthost.connect_timeout", "smarthost.helo", "sender.domain",
 	    "sender.from", "sender.rewrite_from", "queue.dir",
 	    "queue.delivery", "queue.retry", "queue.max_retry",
-	    "queue.max_age", "queue.delay_warning", "queue.max_size" };
+	    "queue.max_age", "queue.delay_warning", "queue.max_size",
+	    "log.target", "log.file", "log.format" };
 	struct conf	 c;
 	char		*cause, *out;
 	size_t		 i;
