@@ -191,8 +191,37 @@ file_fallback_body()
 }
 file_fallback_cleanup() { mf_smarthost_stop; }
 
+atf_test_case auto_default cleanup
+auto_default_head()
+{
+	atf_set descr "target = auto without /dev/log: sendmail -q shows the record on stderr; a foreground submission keeps its caller's stderr quiet"
+	atf_set timeout 60
+}
+auto_default_body()
+{
+	[ -e /dev/log ] && atf_skip "/dev/log exists: auto means syslog here"
+	mf_smarthost_start
+	MF_DELIVERY=queue mf_conf '[log]' 'target = auto'
+	submit six ann@example.net
+	runq 2>err || atf_fail "runq failed: $(cat err)"
+	grep -q '^mailferry: id=.* to=<ann@example.net> .*status=sent' err ||
+	    atf_fail "no record on stderr: $(cat err)"
+	sed -i 's/^delivery = .*/delivery = foreground/' mailferry.conf
+	printf 'Subject: f\n\nf\n' >msg
+	atf_check -s exit:0 -o empty -e empty "$MF_SENDMAIL" \
+	    -C "$PWD/mailferry.conf" -f alice@example.net bob@example.net <msg
+	# Chosen explicitly, stderr is used in the foreground too.
+	printf 'target = stderr\n' >>mailferry.conf
+	sed -i '/^target = auto$/d' mailferry.conf
+	atf_check -s exit:0 -o empty -e match:'to=<bob@example.net> .*status=sent' \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" -f alice@example.net \
+	    bob@example.net <msg
+}
+auto_default_cleanup() { mf_smarthost_stop; }
+
 atf_init_test_cases()
 {
+	atf_add_test_case auto_default
 	atf_add_test_case json_file
 	atf_add_test_case json_utf8
 	atf_add_test_case stderr_q
