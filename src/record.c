@@ -18,7 +18,7 @@
  *    "from":"SENDER","relay":"HOST[ADDR]:PORT" or null,
  *    "tls":"TLSv1.3" or null,"delay":1.25,"attempt":1,
  *    "next_attempt":"2026-01-02T03:09:05Z" (deferred only),
- *    "reason":"..." (when there is one),
+ *    "reason":"..." (why deferred, bounced, kept...; never for sent),
  *    "recipients":[{"to":"ADDR","status":"sent|deferred|failed|
  *    bouncing","reply":"250 ..." or null}, ...]}
  *
@@ -180,7 +180,8 @@ record_json(const struct runq_outcome *o, time_t now)
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		record_cat(&out, ",\"next_attempt\":\"%s\"", ts);
 	}
-	if (o->reason != NULL || o->reply != NULL) {
+	if (o->what != RUNQ_W_SENT &&
+	    (o->reason != NULL || o->reply != NULL)) {
 		a = record_jstr(o->reason != NULL ? o->reason : o->reply);
 		record_cat(&out, ",\"reason\":%s", a);
 		free(a);

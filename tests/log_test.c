@@ -118,9 +118,10 @@ ATF_TC_BODY(record_json, tc)
 	    "\"reply\":\"550 5.1.1 no\\\\x0d\"}]}");
 	free(got);
 
-	/* No relay, no TLS, no reply: null; sent has no next attempt. */
+	/* No relay, no TLS: null; sent has no next attempt, no reason. */
 	o.what = RUNQ_W_SENT;
-	o.relay = o.tls = o.reason = NULL;
+	o.relay = o.tls = NULL;
+	o.reply = "250 2.0.0 ok";
 	o.sender = "";
 	o.nrcpts = 1;
 	got = record_render(&o, 1, T0);
