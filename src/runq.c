@@ -25,6 +25,14 @@
  * stops and they wait for the next run.  A smarthost that cannot be
  * reached defers the entries of the current batch (one attempt each).
  *
+ * Outcomes.  The run prints nothing.  Each entry it touches ends in one
+ * struct runq_outcome (runq.h) handed to the caller's done() hook after
+ * every decision about it is taken: what happened, and for an attempt,
+ * an expiry or a bounce each recipient's new state and reply.  Under
+ * -F, refusals first go to tell(); when the caller cannot be told, the
+ * recipients are bounced instead, so an entry leaves the spool only
+ * once delivered, reported or bounced.
+ *
  * Clock jumps.  An entry's age is accumulated in its state file run by
  * run (runq_advance_age): each step is the wall-clock time since the
  * last attempt, never negative and at most the entry's own backoff
