@@ -185,6 +185,20 @@ static const struct conf_enum conf_delivery_names[] = {
 	{ NULL,		0 }
 };
 
+static const struct conf_enum conf_log_target_names[] = {
+	{ "auto",	CONF_LOG_AUTO },
+	{ "syslog",	CONF_LOG_SYSLOG },
+	{ "stderr",	CONF_LOG_STDERR },
+	{ "file",	CONF_LOG_FILE },
+	{ NULL,		0 }
+};
+
+static const struct conf_enum conf_log_format_names[] = {
+	{ "text",	CONF_LOG_TEXT },
+	{ "json",	CONF_LOG_JSON },
+	{ NULL,		0 }
+};
+
 static const struct conf_enum conf_bool_names[] = {
 	{ "yes", 1 }, { "no", 0 }, { "true", 1 }, { "false", 0 },
 	{ "on", 1 }, { "off", 0 }, { "1", 1 }, { "0", 0 },
@@ -207,7 +221,7 @@ static const struct conf_enum conf_rate_units[] = {
 };
 
 static const char *const conf_sections[] = {
-	"smarthost", "sender", "aliases", "queue", "health", NULL
+	"smarthost", "sender", "aliases", "queue", "health", "log", NULL
 };
 
 #define O(f)	offsetof(struct conf, f)
@@ -270,6 +284,12 @@ static const struct conf_opt conf_opts[] = {
 	    1, 1000000, NULL, 0 },
 	{ "health", "crit_queue", CONF_T_COUNT, O(crit_queue), "1000", NULL,
 	    1, 1000000, NULL, 0 },
+	{ "log", "target", CONF_T_ENUM, O(log_target), "auto",
+	    conf_log_target_names, 0, 0, NULL, 0 },
+	{ "log", "file", CONF_T_PATH, O(log_file), NULL, NULL, 0, 0, NULL,
+	    0 },
+	{ "log", "format", CONF_T_ENUM, O(log_format), "text",
+	    conf_log_format_names, 0, 0, NULL, 0 },
 	/* Never accepted: the password lives in password_file. */
 	{ NULL, "password", CONF_T_STRING, 0, NULL, NULL, 0, 0, NULL, 1 },
 	{ NULL, "pass", CONF_T_STRING, 0, NULL, NULL, 0, 0, NULL, 1 },
@@ -282,6 +302,8 @@ static const struct conf_opt conf_opts[] = {
 _Static_assert(CONF_NOPTS <= CONF_MAXOPTS, "raise CONF_MAXOPTS");
 _Static_assert(sizeof(enum conf_tls) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_auth) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum conf_log_target) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum conf_log_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_delivery) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_rewrite_from) == sizeof(int), "enum size");
 
@@ -588,6 +610,11 @@ conf_finish(struct conf_state *st)
 	    conf_check_pair(st, "warn_queue", "crit_queue",
 	    c->warn_queue > c->crit_queue) == -1)
 		return;
+	if (c->log_target == CONF_LOG_FILE && c->log_file == NULL) {
+		conf_error(st, st->seen[conf_find("log", "target")], "log",
+		    "target", "target = file needs file = /absolute/path");
+		return;
+	}
 	if (c->domain == NULL)
 		c->domain = xstrdup(conf_default_domain());
 	if (c->helo == NULL)

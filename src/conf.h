@@ -38,6 +38,18 @@ enum conf_rewrite_from {
 	CONF_REWRITE_ALWAYS	/* force envelope and From to `from` */
 };
 
+enum conf_log_target {
+	CONF_LOG_AUTO,		/* syslog where /dev/log exists, else stderr */
+	CONF_LOG_SYSLOG,
+	CONF_LOG_STDERR,
+	CONF_LOG_FILE
+};
+
+enum conf_log_format {
+	CONF_LOG_TEXT,		/* key=value lines */
+	CONF_LOG_JSON		/* one JSON object per line */
+};
+
 struct conf_alias {
 	char			*name;	/* local part, or "*" */
 	char			*target;	/* comma-separated addresses */
@@ -94,6 +106,11 @@ struct conf {
 	time_t		 crit_age;
 	unsigned int	 warn_queue;		/* entries */
 	unsigned int	 crit_queue;
+
+	/* [log] */
+	enum conf_log_target log_target;
+	char		*log_file;		/* target = file */
+	enum conf_log_format log_format;
 };
 
 /* Return values of conf_load() and secret_read() besides 0. */

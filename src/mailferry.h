@@ -50,6 +50,26 @@ void	fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 /* Escape control and non-ASCII bytes of untrusted text for logging. */
 char	*log_escape(const char *, size_t);
+/* Untrusted bytes as a quoted JSON string (valid UTF-8, RFC 8259). */
+char	*log_json_string(const char *, size_t);
+
+/* Where log lines and records go (log_set_target). */
+enum log_target {
+	LOG_TARGET_SYSLOG,
+	LOG_TARGET_STDERR,
+	LOG_TARGET_FILE
+};
+#define LOG_FILE_REFUSED	-2	/* log_open_file(): EX_NOPERM */
+int	log_open_file(const char *, char **);
+void	log_set_target(enum log_target, int, int);
+void	log_record(const char *);
+
+/* exit.c: the only way a main ends a failed run (one line, escaped). */
+void	mf_exit_tag(const char *);
+void	mf_die(int, const char *, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+void	mf_die_usage(const char *, const char *, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
 
 /* xmalloc.c: allocation that cannot fail (fatalx on exhaustion). */
 void	*xmalloc(size_t);

@@ -32,8 +32,6 @@
 #include "spool.h"
 #include "submit.h"
 
-static void	main_die(int, const char *, ...)
-		    __attribute__((format(printf, 2, 3), noreturn));
 static int	main_helpers_setid(void);
 static const char *main_conf_path(const char *);
 static void	main_load_conf(struct conf *, const char *);
@@ -48,20 +46,6 @@ static int	main_deliver(const struct conf *, const struct opts *,
 static int	main_begin(void *, const struct addr_list *, char **);
 static int	main_after_commit(const struct conf *, const struct opts *,
 		    const char *, const char *);
-
-/* Print one line on stderr and exit. */
-static void
-main_die(int status, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	fputs(MF_PROGNAME ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(status);
-}
 
 /* Whether the helpers are installed set-id (a privileged install). */
 static int
@@ -90,7 +74,7 @@ main_conf_path(const char *arg)
 	if (getuid() != 0 && main_helpers_setid())
 		privsep_set_strict();
 	if (getuid() != 0 && privsep_path_trusted(arg, &cause) == -1)
-		main_die(EX_NOPERM, "-C %s: %s", arg, cause);
+		mf_die(EX_NOPERM, "-C %s: %s", arg, cause);
 	return (arg);
 }
 
@@ -103,7 +87,7 @@ main_load_conf(struct conf *conf, const char *path)
 	conf_init(conf);
 	if ((r = conf_load(conf, path != NULL ? path : MF_CONF_PATH,
 	    &cause)) != 0)
-		main_die(r == CONF_ERR_INSECURE ? EX_NOPERM : EX_CONFIG, "%s",
+		mf_die(r == CONF_ERR_INSECURE ? EX_NOPERM : EX_CONFIG, "%s",
 		    cause);
 }
 
@@ -208,7 +192,7 @@ main_long_option(int argc, char **argv)
 	if (strcmp(argv[i], "--delete") == 0 && argc == i + 2)
 		return (main_send(SUBMIT_OP_DELETE, conf_arg, argv[i + 1],
 		    0));
-	main_die(EX_USAGE, "unknown option %s\n%s", argv[i], opts_usage());
+	mf_die_usage(opts_usage(), "unknown option %s", argv[i]);
 }
 
 /* -q forms: once, every interval, or one entry now (-qI<ID>). */
@@ -230,7 +214,7 @@ main_runq(const struct opts *o, const char *conf_arg)
 		req.verbose = o->verbose;
 		(void)submit_send(&req);
 		saved = errno;
-		main_die(EX_OSERR, "cannot run %s: %s",
+		mf_die(EX_OSERR, "cannot run %s: %s",
 		    submit_helper_path("mailferry-send"), strerror(saved));
 	}
 	if (o->qfilter == OPTS_QFILTER_ID && !o->qfilter_negate &&
@@ -364,7 +348,7 @@ main_deliver(const struct conf *conf, const struct opts *o,
 	int			 r, status;
 
 	if (deliver_init(&d, conf, conf_arg, o->sender, &cause) == -1)
-		main_die(d.status, "%s", cause);
+		mf_die(d.status, "%s", cause);
 	d.meta.body_8bit = o->body == OPTS_BODY_8BITMIME;
 	if (o->dsn_notify != NULL)
 		d.meta.dsn_notify = xstrdup(o->dsn_notify);
@@ -406,11 +390,11 @@ main_deliver(const struct conf *conf, const struct opts *o,
 			status = EX_TEMPFAIL;
 			break;
 		}
-		main_die(status, "%s", cause != NULL ? cause : "failed");
+		mf_die(status, "%s", cause != NULL ? cause : "failed");
 	}
 	msg_free(&m);
 	if ((r = deliver_commit(&d, &cause)) != 0)
-		main_die(r, "not accepted: %s", cause);
+		mf_die(r, "not accepted: %s", cause);
 	r = main_after_commit(conf, o, conf_arg, d.id);
 	deliver_free(&d);
 	return (r);
@@ -435,8 +419,8 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof(o));
 	if ((r = opts_parse(argc, argv, &o, &cause)) != 0) {
 		if (r == OPTS_ERR_DATA)
-			main_die(EX_DATAERR, "%s", cause);
-		main_die(EX_USAGE, "%s\n%s", cause, opts_usage());
+			mf_die(EX_DATAERR, "%s", cause);
+		mf_die_usage(opts_usage(), "%s", cause);
 	}
 	if (o.verbose)
 		log_init(MF_PROGNAME, 1);

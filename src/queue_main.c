@@ -42,26 +42,12 @@
 #define QUEUE_TAG	"mailferry-queue"
 
 static void	usage(void) __attribute__((noreturn));
-static void	die(int, const char *) __attribute__((noreturn));
 static int	exit_code(enum spool_error);
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-C conf]\n", QUEUE_TAG);
-	exit(EX_USAGE);
-}
-
-/* One line on stderr, escaped, and exit. */
-static void
-die(int code, const char *msg)
-{
-	char	*esc;
-
-	esc = log_escape(msg, strlen(msg));
-	fprintf(stderr, "%s: %s\n", QUEUE_TAG, esc);
-	free(esc);
-	exit(code);
+	mf_die_usage("usage: " QUEUE_TAG " [-C conf]", NULL);
 }
 
 static int
@@ -95,6 +81,7 @@ main(int argc, char **argv)
 	int			 ch, r;
 
 	privsep_sanitise();
+	mf_exit_tag(QUEUE_TAG);
 	if (argc < 1)
 		usage();
 	opterr = 0;
@@ -113,7 +100,7 @@ main(int argc, char **argv)
 		usage();
 	if ((r = helper_load_conf(&conf, conf_arg, &cause)) != 0 ||
 	    (r = helper_check_spool(conf.queue_dir, &cause)) != 0)
-		die(r, cause);
+		mf_die(r, "%s", cause);
 
 	memset(&pol, 0, sizeof(pol));
 	memset(&form, 0, sizeof(form));
@@ -124,7 +111,7 @@ main(int argc, char **argv)
 	pol.form = &form;
 	if (spool_commit_stream(conf.queue_dir, STDIN_FILENO, getuid(), &pol,
 	    id, &err, &cause) == -1)
-		die(exit_code(err), cause);
+		mf_die(exit_code(err), "%s", cause);
 	conf_free(&conf);
 
 	/*

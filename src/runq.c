@@ -27,6 +27,14 @@
  * stops and they wait for the next run.  A smarthost that cannot be
  * reached defers the entries of the current batch (one attempt each).
  *
+ * Outcomes.  The run prints nothing.  Each entry it touches ends in one
+ * struct runq_outcome (runq.h) handed to the caller's done() hook after
+ * every decision about it is taken: what happened, and for an attempt,
+ * an expiry or a bounce each recipient's new state and reply.  Under
+ * -F, refusals first go to tell(); when the caller cannot be told, the
+ * recipients are bounced instead, so an entry leaves the spool only
+ * once delivered, reported or bounced.
+ *
  * Clock jumps.  An entry's age is accumulated in its state file run by
  * run (runq_advance_age): each step is the wall-clock time since the
  * last attempt, never negative and at most the entry's own backoff
@@ -86,29 +94,44 @@ struct runq_ctx {
 	int			 stop;		/* no more sessions this run */
 	int			 slot;		/* session slot held, or -1 */
 	int			 forced_done;
-	int			 forced_found;
 	char			**seen;		/* ids taken, sorted */
 	size_t			 nseen;
 	size_t			 seencap;
 };
 
-/* One recipient's outcome in this attempt, for log lines and DSNs. */
-enum runq_outcome {
-	RUNQ_NONE,		/* done before this attempt */
-	RUNQ_SENT,
-	RUNQ_FAILED,
-	RUNQ_DEFERRED
+/* The recipients an outcome is about, and what the attempt saw. */
+struct runq_try {
+	struct spool_rcpt	**r;		/* attempted (or expired) now */
+	size_t			  n;
+	const char		 *relay;
+	const char		 *tls;
+	const char		 *reply;	/* message-level, or NULL */
+	unsigned int		  attempt;
+	int			  msg_refused;
+	int			  told;
 };
+
+#define RUNQ_KEPT_WHY	"its bounce could not be queued"
+#define RUNQ_LOCKED_WHY	"being delivered by another queue run"
 
 static int	 runq_seen(const struct runq_ctx *, const char *);
 static void	 runq_see(struct runq_ctx *, const char *);
 static void	 runq_unsee(struct runq_ctx *, const char *);
+static int	 runq_forced(const struct runq_ctx *, const char *);
+static struct runq_rcpt_outcome *runq_fill(const struct runq_ctx *,
+		    const struct spool_entry *, const struct runq_try *,
+		    enum runq_what, const char *, struct runq_outcome *);
+static void	 runq_emit(struct runq_ctx *, const struct spool_entry *,
+		    const struct runq_try *, enum runq_what, const char *);
+static void	 runq_emit_id(struct runq_ctx *, const char *,
+		    enum runq_what, const char *);
 static void	 runq_take(struct runq_ctx *, struct runq_batch *,
 		    const char *, int);
-static void	 runq_refuse_foreign(struct runq_ctx *, const char *, int);
+static int	 runq_take_refused(struct runq_ctx *, struct spool_entry *,
+		    const char *, int, int);
 static int	 runq_retry_bounce(struct runq_ctx *, struct spool_entry *);
 static int	 runq_bounce(struct runq_ctx *, struct spool_entry *,
-		    enum dsn_kind, const unsigned char *);
+		    enum dsn_kind);
 static void	 runq_hold(struct runq_ctx *, struct spool_entry *);
 static void	 runq_remove(struct runq_ctx *, struct spool_entry *);
 static size_t	 runq_collect(struct runq_ctx *, struct runq_batch *);
@@ -117,17 +140,16 @@ static int	 runq_connect(struct runq_ctx *, struct runq_batch *);
 static void	 runq_deliver(struct runq_ctx *, struct runq_batch *);
 static void	 runq_defer_all(struct runq_ctx *, struct runq_batch *,
 		    const char *);
+static void	 runq_record_all(struct spool_entry *,
+		    const struct smtp_msg *, struct runq_try *);
+static int	 runq_refusals(struct runq_ctx *, struct spool_entry *,
+		    struct runq_try *);
 static void	 runq_finish(struct runq_ctx *, struct spool_entry *,
 		    struct smtp_msg *, const char *, const char *);
-static void	 runq_log(const struct spool_entry *, const unsigned char *,
-		    enum runq_outcome, const char *, const char *,
-		    const char *);
 static void	 runq_keep(struct runq_ctx *, struct spool_entry *, int);
 static void	 runq_expire(struct runq_ctx *, struct spool_entry *);
 static void	 runq_close_entry(struct spool_entry *);
 static void	 runq_free_batch(struct runq_batch *);
-static void	 runq_show(const struct runq_ctx *, const char *,
-		    const char *, const char *);
 static double	 runq_delay(const struct spool_entry *);
 static int	 runq_slot(struct runq_ctx *);
 static int	 runq_fresh(struct runq_ctx *);
@@ -288,35 +310,127 @@ runq_unsee(struct runq_ctx *ctx, const char *id)
 	ctx->nseen--;
 }
 
-/* ---- collecting ------------------------------------------------------ */
+/* ---- outcomes --------------------------------------------------------- */
 
-/* Print the outcome for only_id on stdout (-qI for the admin). */
-static void
-runq_show(const struct runq_ctx *ctx, const char *id, const char *what,
-    const char *why)
+static const char *const runq_what_names[] = {
+	"sent", "deferred", "bounced", "refused", "expired", "kept",
+	"not yours", "locked", "not found", "unreadable", "waiting"
+};
+
+static const char *const runq_rstate_names[] = {
+	"sent", "deferred", "failed", "bouncing"
+};
+
+/* The name of what happened to an entry ("sent", "not found"...). */
+const char *
+runq_what_name(enum runq_what w)
 {
-	if (!ctx->ro->show || ctx->ro->only_id == NULL ||
-	    strcmp(ctx->ro->only_id, id) != 0)
-		return;
-	printf("%s: %s%s%s\n", id, what, why != NULL ? ": " : "",
-	    why != NULL ? why : "");
-	fflush(stdout);
+	if ((size_t)w >= sizeof(runq_what_names) / sizeof(runq_what_names[0]))
+		return ("unknown");
+	return (runq_what_names[w]);
+}
+
+/* The name of a recipient's state ("sent", "deferred"...). */
+const char *
+runq_rstate_name(enum runq_rstate st)
+{
+	if ((size_t)st >= sizeof(runq_rstate_names) /
+	    sizeof(runq_rstate_names[0]))
+		return ("unknown");
+	return (runq_rstate_names[st]);
+}
+
+static int
+runq_forced(const struct runq_ctx *ctx, const char *id)
+{
+	return (ctx->ro->only_id != NULL && strcmp(ctx->ro->only_id, id) == 0);
 }
 
 /*
- * Another user's entry (or one we cannot read as such): a forced one
- * is refused, the others are left to their owner or a trusted run.
+ * Describe e's attempt t in o; the recipients' states are read from the
+ * spool entry, so they are the ones the entry now records.  Returns the
+ * recipient array to free after the call.
  */
-static void
-runq_refuse_foreign(struct runq_ctx *ctx, const char *id, int forced)
+static struct runq_rcpt_outcome *
+runq_fill(const struct runq_ctx *ctx, const struct spool_entry *e,
+    const struct runq_try *t, enum runq_what what, const char *reason,
+    struct runq_outcome *o)
 {
-	/* -q -I id (after a submission) just leaves it to its owner. */
-	if (!forced || !ctx->ro->only)
-		return;
-	ctx->res->status = EX_NOPERM;
-	free(ctx->res->reason);
-	xasprintf(&ctx->res->reason, "%s: not yours", id);
+	struct runq_rcpt_outcome	*rs;
+	size_t				 i;
+
+	memset(o, 0, sizeof(*o));
+	o->id = e->id;
+	o->what = what;
+	o->reason = reason;
+	o->sender = e->meta.sender;
+	o->forced = runq_forced(ctx, e->id);
+	o->relay = t->relay;
+	o->tls = t->tls;
+	o->reply = t->reply;
+	o->attempt = t->attempt;
+	o->msg_refused = t->msg_refused;
+	o->told = t->told;
+	o->delay = runq_delay(e);
+	if (what == RUNQ_W_DEFERRED)
+		o->next_attempt = e->next_attempt;
+	rs = xcalloc(t->n + 1, sizeof(*rs));
+	for (i = 0; i < t->n; i++) {
+		rs[i].addr = t->r[i]->addr;
+		rs[i].reply = t->r[i]->reply;
+		switch (t->r[i]->state) {
+		case SPOOL_RCPT_SENT:
+			rs[i].state = RUNQ_R_SENT;
+			break;
+		case SPOOL_RCPT_FAILED:
+			rs[i].state = RUNQ_R_FAILED;
+			break;
+		case SPOOL_RCPT_BOUNCING:
+			rs[i].state = RUNQ_R_BOUNCING;
+			break;
+		default:
+			rs[i].state = RUNQ_R_DEFERRED;
+			break;
+		}
+	}
+	o->rcpts = rs;
+	o->nrcpts = t->n;
+	return (rs);
 }
+
+/* Hand e's final outcome to the run's done() hook. */
+static void
+runq_emit(struct runq_ctx *ctx, const struct spool_entry *e,
+    const struct runq_try *t, enum runq_what what, const char *reason)
+{
+	struct runq_outcome		 o;
+	struct runq_rcpt_outcome	*rs;
+
+	if (ctx->ro->done == NULL)
+		return;
+	rs = runq_fill(ctx, e, t, what, reason, &o);
+	ctx->ro->done(&o, ctx->ro->arg);
+	free(rs);
+}
+
+/* The outcome of an entry the run could not open: only for only_id. */
+static void
+runq_emit_id(struct runq_ctx *ctx, const char *id, enum runq_what what,
+    const char *reason)
+{
+	struct runq_outcome	 o;
+
+	if (ctx->ro->done == NULL || !runq_forced(ctx, id))
+		return;
+	memset(&o, 0, sizeof(o));
+	o.id = id;
+	o.what = what;
+	o.reason = reason;
+	o.forced = 1;
+	ctx->ro->done(&o, ctx->ro->arg);
+}
+
+/* ---- collecting ------------------------------------------------------ */
 
 /*
  * e has refused recipients whose bounce could not be queued last time:
@@ -327,52 +441,67 @@ static int
 runq_retry_bounce(struct runq_ctx *ctx, struct spool_entry *e)
 {
 	struct spool_rcpt	*r;
+	struct runq_try		 t;
+	size_t			 pending = 0;
+	int			 rv = -1;
+
+	memset(&t, 0, sizeof(t));
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry) {
+		t.n += r->state == SPOOL_RCPT_BOUNCING;
+		pending += r->state == SPOOL_RCPT_PENDING;
+	}
+	if (t.n == 0)
+		return (0);
+	t.r = xcalloc(t.n, sizeof(*t.r));
+	t.n = 0;
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
+		if (r->state == SPOOL_RCPT_BOUNCING)
+			t.r[t.n++] = r;
+	t.reply = e->last_error;
+	t.attempt = e->attempts;
+	if (runq_bounce(ctx, e, DSN_FAILED) == -1) {
+		runq_hold(ctx, e);
+		runq_emit(ctx, e, &t, RUNQ_W_KEPT, RUNQ_KEPT_WHY);
+	} else if (pending == 0) {
+		runq_remove(ctx, e);
+		runq_emit(ctx, e, &t, RUNQ_W_BOUNCED, NULL);
+	} else
+		rv = 0;
+	free(t.r);
+	return (rv);
+}
+
+/*
+ * Queue the bounce for e's "bouncing" recipients: they become "failed"
+ * once it is committed.  Until then they stay "bouncing" and the entry
+ * stays in the spool: a message leaves only once delivered or reported.
+ * Returns 0 or -1.
+ */
+static int
+runq_bounce(struct runq_ctx *ctx, struct spool_entry *e, enum dsn_kind kind)
+{
+	struct spool_rcpt	*r;
 	unsigned char		*sel;
-	size_t			 i = 0, n = 0, nsel = 0, pending = 0;
+	char			*cause = NULL;
+	size_t			 i = 0, n = 0, nsel = 0;
 	int			 rv = 0;
 
 	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
 		n++;
 	sel = xcalloc(n + 1, 1);
-	TAILQ_FOREACH(r, &e->meta.rcpts, entry) {
+	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
 		nsel += sel[i++] = r->state == SPOOL_RCPT_BOUNCING;
-		pending += r->state == SPOOL_RCPT_PENDING;
-	}
-	if (nsel > 0 && runq_bounce(ctx, e, DSN_FAILED, sel) == -1) {
-		runq_hold(ctx, e);
-		rv = -1;
-	} else if (nsel > 0 && pending == 0) {
-		runq_show(ctx, e->id, "bounced", e->last_error);
-		runq_remove(ctx, e);
-		rv = -1;
-	}
-	free(sel);
-	return (rv);
-}
-
-/*
- * Queue the bounce for the recipients in sel.  Until it is committed
- * they stay "bouncing" and the entry stays in the spool: a message
- * leaves only once delivered or reported.  Returns 0 or -1.
- */
-static int
-runq_bounce(struct runq_ctx *ctx, struct spool_entry *e, enum dsn_kind kind,
-    const unsigned char *sel)
-{
-	struct spool_rcpt	*r;
-	char			*cause = NULL;
-	size_t			 i = 0;
-	int			 ok;
-
-	if (!(ok = dsn_queue(ctx->conf, e, kind, sel, &cause) == 0)) {
+	if (nsel > 0 && dsn_queue(ctx->conf, e, kind, sel, &cause) == -1) {
 		log_warnx("id=%s: bounce not queued, the entry stays: %s",
 		    e->id, cause);
 		free(cause);
-	}
-	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
-		if (sel[i++])
-			r->state = ok ? SPOOL_RCPT_FAILED : SPOOL_RCPT_BOUNCING;
-	return (ok ? 0 : -1);
+		rv = -1;
+	} else
+		TAILQ_FOREACH(r, &e->meta.rcpts, entry)
+			if (r->state == SPOOL_RCPT_BOUNCING)
+				r->state = SPOOL_RCPT_FAILED;
+	free(sel);
+	return (rv);
 }
 
 /* Keep e for its bounce: save the state, count nothing as sent. */
@@ -381,7 +510,6 @@ runq_hold(struct runq_ctx *ctx, struct spool_entry *e)
 {
 	char	*cause = NULL;
 
-	runq_show(ctx, e->id, "kept", "its bounce could not be queued");
 	if (spool_state_write(ctx->conf->queue_dir, e, &cause) == -1) {
 		log_warnx("id=%s: cannot save state: %s", e->id, cause);
 		free(cause);
@@ -400,6 +528,41 @@ runq_remove(struct runq_ctx *ctx, struct spool_entry *e)
 	}
 }
 
+/*
+ * spool_open_owned() did not give us the entry: say so for a forced
+ * one, quarantine a corrupt one.  Returns -1 when it is not taken.
+ */
+static int
+runq_take_refused(struct runq_ctx *ctx, struct spool_entry *e,
+    const char *id, int r, int forced)
+{
+	char	*cause = NULL;
+
+	runq_close_entry(e);
+	if (r == SPOOL_NOT_MINE || (r == SPOOL_CORRUPT &&
+	    ctx->ro->owner != SPOOL_ANY_OWNER)) {
+		/* Not ours to deliver or quarantine: a trusted run will. */
+		if (forced)
+			runq_emit_id(ctx, id, RUNQ_W_NOT_YOURS, "not yours");
+		return (-1);
+	}
+	if (r == SPOOL_LOCKED) {
+		runq_emit_id(ctx, id, RUNQ_W_LOCKED, RUNQ_LOCKED_WHY);
+		return (-1);
+	}
+	if (r == SPOOL_GONE) {
+		runq_emit_id(ctx, id, RUNQ_W_NOT_FOUND, NULL);
+		return (-1);
+	}
+	if (r == SPOOL_CORRUPT && spool_quarantine(ctx->conf->queue_dir, id,
+	    &cause) == -1) {
+		log_warnx("id=%s: %s", id, cause);
+		free(cause);
+	}
+	runq_emit_id(ctx, id, RUNQ_W_UNREADABLE, NULL);
+	return (-1);
+}
+
 /* Lock and load one entry into b if it is due (or forced, or -a). */
 static void
 runq_take(struct runq_ctx *ctx, struct runq_batch *b, const char *id,
@@ -413,45 +576,18 @@ runq_take(struct runq_ctx *ctx, struct runq_batch *b, const char *id,
 	runq_see(ctx, id);
 	r = spool_open_owned(conf->queue_dir, id, LOCK_EX | LOCK_NB,
 	    ctx->ro->owner, e, &cause);
-	if (r == SPOOL_NOT_MINE || (r == SPOOL_CORRUPT &&
-	    ctx->ro->owner != SPOOL_ANY_OWNER)) {
-		/* Not ours to deliver or quarantine: a trusted run will. */
-		runq_refuse_foreign(ctx, id, forced);
-		runq_close_entry(e);
-		free(cause);
-		return;
-	}
-	if (r == SPOOL_LOCKED || r == SPOOL_GONE) {
-		if (forced && r == SPOOL_LOCKED) {
-			ctx->res->status = EX_TEMPFAIL;
-			free(ctx->res->reason);
-			ctx->res->reason = xstrdup("being delivered by "
-			    "another queue run");
-		} else if (forced && ctx->ro->show)
-			ctx->res->status = EX_NOINPUT;
-		runq_show(ctx, id, r == SPOOL_LOCKED ? "locked" : "not found",
-		    r == SPOOL_LOCKED ? "being delivered by another queue run" :
-		    NULL);
-		runq_close_entry(e);
-		free(cause);
-		return;
-	}
 	if (r != SPOOL_OK) {
-		log_warnx("id=%s: %s%s", id, cause != NULL ? cause : "error",
-		    r == SPOOL_CORRUPT ? ": moved to corrupt/" : "");
+		if (r != SPOOL_NOT_MINE && r != SPOOL_LOCKED &&
+		    r != SPOOL_GONE && (r != SPOOL_CORRUPT ||
+		    ctx->ro->owner == SPOOL_ANY_OWNER))
+			log_warnx("id=%s: %s%s", id, cause != NULL ? cause :
+			    "error", r == SPOOL_CORRUPT ?
+			    ": moved to corrupt/" : "");
 		free(cause);
-		cause = NULL;
-		runq_close_entry(e);
-		if (r == SPOOL_CORRUPT && spool_quarantine(conf->queue_dir, id,
-		    &cause) == -1) {
-			log_warnx("id=%s: %s", id, cause);
-			free(cause);
-		}
-		runq_show(ctx, id, "unreadable", NULL);
+		(void)runq_take_refused(ctx, e, id, r, forced);
 		return;
 	}
 	if (forced)
-		ctx->forced_found = 1;
 	if (runq_retry_bounce(ctx, e) == -1) {
 		runq_close_entry(e);
 		return;
@@ -555,7 +691,6 @@ runq_run(const struct conf *conf, const struct runq_opts *ro,
 	int			 n = 0;
 
 	memset(res, 0, sizeof(*res));
-	res->status = EX_OK;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.conf = conf;
 	ctx.ro = ro;
@@ -692,12 +827,8 @@ runq_slot(struct runq_ctx *ctx)
 		xasprintf(&why, "no session slot: %s", cause);
 	log_info("queue run not started: %s", why);
 	ctx->res->limited++;
-	if (ro->only_id != NULL && !ctx->forced_done) {
-		ctx->res->status = EX_TEMPFAIL;
-		free(ctx->res->reason);
-		ctx->res->reason = xstrdup(why);
-		runq_show(ctx, ro->only_id, "waiting", why);
-	}
+	if (ro->only_id != NULL && !ctx->forced_done)
+		runq_emit_id(ctx, ro->only_id, RUNQ_W_WAITING, why);
 	free(cause);
 	free(why);
 	return (-1);
@@ -735,12 +866,8 @@ runq_limited(struct runq_ctx *ctx, struct runq_batch *b, size_t ok,
 	log_info("max_rate: %zu of %zu messages wait: %s", b->n - ok, b->n,
 	    why);
 	for (i = ok; i < b->n; i++) {
-		if (only != NULL && strcmp(b->e[i].id, only) == 0) {
-			ctx->res->status = EX_TEMPFAIL;
-			free(ctx->res->reason);
-			xasprintf(&ctx->res->reason, "waiting: %s", why);
-			runq_show(ctx, only, "waiting", why);
-		}
+		if (only != NULL && strcmp(b->e[i].id, only) == 0)
+			runq_emit_id(ctx, only, RUNQ_W_WAITING, why);
 		smtp_msg_clear(&b->m[i]);
 		free(b->m[i].rcpts);
 		memset(&b->m[i], 0, sizeof(b->m[i]));
@@ -764,7 +891,7 @@ runq_defer_all(struct runq_ctx *ctx, struct runq_batch *b, const char *cause)
 		b->m[i].result = MF_TEMP;
 		free(b->m[i].reply);
 		b->m[i].reply = xstrdup(cause);
-		runq_finish(ctx, &b->e[i], &b->m[i], relay, "none");
+		runq_finish(ctx, &b->e[i], &b->m[i], relay, NULL);
 	}
 	free(relay);
 }
@@ -772,7 +899,7 @@ runq_defer_all(struct runq_ctx *ctx, struct runq_batch *b, const char *cause)
 /* ---- results ---------------------------------------------------------- */
 
 /* Copy one recipient's SMTP result into the spool entry. */
-static enum runq_outcome
+static void
 runq_record(struct spool_rcpt *r, const struct smtp_msg *m,
     const struct smtp_rcpt *sr)
 {
@@ -780,120 +907,69 @@ runq_record(struct spool_rcpt *r, const struct smtp_msg *m,
 	const char	*reply;
 
 	/* A recipient the server took shares the message's fate. */
-	f = sr->result == MF_OK ? m->result : sr->result;
+	f = sr->result != MF_OK ? sr->result : m->result;
 	reply = sr->reply != NULL ? sr->reply : m->reply;
 	free(r->reply);
 	r->reply = reply != NULL ? xstrndup(reply, SPOOL_REPLY_MAX) : NULL;
-	if (f == MF_OK) {
+	if (f == MF_OK)
 		r->state = SPOOL_RCPT_SENT;
-		return (RUNQ_SENT);
-	}
-	if (f == MF_PERM) {
+	else if (f == MF_PERM)
 		r->state = SPOOL_RCPT_FAILED;
-		return (RUNQ_FAILED);
-	}
-	return (RUNQ_DEFERRED);
 }
 
-/*
- * Log the recipients with outcome o, one line per distinct reply:
- * id, from, to, relay, tls, delay, status (and for deferred ones the
- * next attempt), then the reply.
- */
+/* Record the result of every recipient this attempt was about, in t. */
 static void
-runq_log(const struct spool_entry *e, const unsigned char *out,
-    enum runq_outcome o, const char *status, const char *relay,
-    const char *tls)
+runq_record_all(struct spool_entry *e, const struct smtp_msg *m,
+    struct runq_try *t)
 {
-	struct spool_rcpt	*r, *q;
-	unsigned char		*done;
-	char			*to, *tmp, *from, next[64];
-	size_t			 i, k, n = 0;
-	struct tm		 tm;
+	struct spool_rcpt	*r;
+	size_t			 k = 0;
 
 	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
-		n++;
-	done = xcalloc(n + 1, 1);
-	/* Addresses come from a hostile spool entry: escape them. */
-	from = log_escape(e->meta.sender, strlen(e->meta.sender));
-	next[0] = '\0';
-	if (o == RUNQ_DEFERRED) {
-		localtime_r(&e->next_attempt, &tm);
-		k = strftime(next, sizeof(next), " next=%Y-%m-%dT%H:%M:%S%z",
-		    &tm);
-		snprintf(next + k, sizeof(next) - k, " attempts=%u",
-		    e->attempts);
-	}
-	i = 0;
+		t->n += r->state == SPOOL_RCPT_PENDING;
+	t->r = xcalloc(t->n + 1, sizeof(*t->r));
+	t->n = 0;
 	TAILQ_FOREACH(r, &e->meta.rcpts, entry) {
-		if (out[i] != o || done[i]) {
-			i++;
+		if (r->state != SPOOL_RCPT_PENDING)
 			continue;
-		}
-		to = NULL;
-		k = 0;
-		for (q = r; q != NULL; q = TAILQ_NEXT(q, entry), k++) {
-			if (out[i + k] != o || done[i + k] ||
-			    (q->reply == NULL) != (r->reply == NULL) ||
-			    (q->reply != NULL && strcmp(q->reply, r->reply)))
-				continue;
-			done[i + k] = 1;
-			if (to == NULL)
-				xasprintf(&to, "<%s>", q->addr);
-			else {
-				xasprintf(&tmp, "%s,<%s>", to, q->addr);
-				free(to);
-				to = tmp;
-			}
-		}
-		tmp = log_escape(to, strlen(to));
-		free(to);
-		to = tmp;
-		log_info("id=%s from=<%s> to=%s relay=%s tls=%s delay=%.2f "
-		    "status=%s%s (%s)", e->id, from, to,
-		    relay != NULL ? relay : "none", tls != NULL ? tls : "none",
-		    runq_delay(e), status, next, r->reply != NULL ? r->reply : (e->last_error != NULL ?
-		    e->last_error : "no reply"));
-		free(to);
-		i++;
+		t->r[t->n++] = r;
+		if (k < m->nrcpts)
+			runq_record(r, m, &m->rcpts[k++]);
 	}
-	free(from);
-	free(done);
 }
 
 /*
  * Refusals: tell the waiting caller, or the sender by a bounce (also
- * when the caller's stderr cannot take the report).  Returns -1 when
- * the bounce could not be queued: the entry must stay.
+ * when the caller cannot be told).  Returns -1 when the bounce could
+ * not be queued: the entry must stay.
  */
 static int
-runq_report_failed(struct runq_ctx *ctx, struct spool_entry *e,
-    const struct smtp_msg *m, const unsigned char *sel, size_t nfailed,
-    size_t nsent, int reported)
+runq_refusals(struct runq_ctx *ctx, struct spool_entry *e, struct runq_try *t)
 {
-	struct runq_result	*res = ctx->res;
-	struct spool_rcpt	*r;
-	size_t			 i = 0;
+	struct runq_outcome		 o;
+	struct runq_rcpt_outcome	*rs;
+	size_t				 i, nfailed = 0;
+	int				 told;
 
+	for (i = 0; i < t->n; i++)
+		nfailed += t->r[i]->state == SPOOL_RCPT_FAILED;
 	if (nfailed == 0)
 		return (0);
-	if (!reported)
-		return (runq_bounce(ctx, e, DSN_FAILED, sel));
-	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
-		if (sel[i++])
-			fprintf(stderr, MF_PROGNAME ": <%s>: %s\n", r->addr,
-			    r->reply != NULL ? r->reply : "refused");
-	res->told = 1;
-	if (fflush(stderr) == EOF || ferror(stderr)) {
+	if (ctx->ro->report && ctx->ro->tell != NULL &&
+	    runq_forced(ctx, e->id)) {
+		rs = runq_fill(ctx, e, t, RUNQ_W_REFUSED, NULL, &o);
+		told = ctx->ro->tell(&o, ctx->ro->arg) == 0;
+		free(rs);
+		if (told) {
+			t->told = 1;
+			return (0);
+		}
 		log_warnx("id=%s: the caller cannot be told, bouncing", e->id);
-		return (runq_bounce(ctx, e, DSN_FAILED, sel));
 	}
-	free(res->reason);
-	res->reason = xstrdup(m->reply != NULL ? m->reply :
-	    "recipients refused");
-	if (nsent == 0)
-		res->status = m->result == MF_PERM ? EX_UNAVAILABLE : EX_NOUSER;
-	return (0);
+	for (i = 0; i < t->n; i++)
+		if (t->r[i]->state == SPOOL_RCPT_FAILED)
+			t->r[i]->state = SPOOL_RCPT_BOUNCING;
+	return (runq_bounce(ctx, e, DSN_FAILED));
 }
 
 /* Record the results of one entry's attempt and decide what is next. */
@@ -901,60 +977,49 @@ static void
 runq_finish(struct runq_ctx *ctx, struct spool_entry *e, struct smtp_msg *m,
     const char *relay, const char *tls)
 {
-	const struct conf	*conf = ctx->conf;
 	struct runq_result	*res = ctx->res;
-	struct spool_rcpt	*r;
-	unsigned char		*out, *sel;
+	struct runq_try		 t;
+	enum runq_what		 what;
 	const char		*why = NULL;
-	size_t			 k = 0, i = 0, n = 0, nsent = 0, nfailed = 0;
-	size_t			 pending = 0;
-	int			 reported, held;
+	size_t			 i, nfailed = 0, pending = 0;
+	int			 held;
 
-	reported = ctx->ro->report && ctx->ro->only_id != NULL &&
-	    strcmp(ctx->ro->only_id, e->id) == 0;
-	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
-		n++;
-	out = xcalloc(n + 1, 1);
-	sel = xcalloc(n + 1, 1);
-	TAILQ_FOREACH(r, &e->meta.rcpts, entry) {
-		if (r->state == SPOOL_RCPT_PENDING && k < m->nrcpts)
-			out[i] = runq_record(r, m, &m->rcpts[k++]);
-		else if (r->state == SPOOL_RCPT_PENDING)
-			out[i] = RUNQ_DEFERRED;
-		nsent += out[i] == RUNQ_SENT;
-		nfailed += sel[i] = out[i] == RUNQ_FAILED;
-		if (out[i] == RUNQ_DEFERRED) {
-			pending++;
-			if (why == NULL)
-				why = r->reply;
-		}
-		i++;
+	memset(&t, 0, sizeof(t));
+	t.relay = relay;
+	t.tls = tls;
+	t.reply = m->reply;
+	t.attempt = e->attempts + 1;
+	t.msg_refused = m->result == MF_PERM;
+	runq_record_all(e, m, &t);
+	for (i = 0; i < t.n; i++) {
+		nfailed += t.r[i]->state == SPOOL_RCPT_FAILED;
+		if (t.r[i]->state == SPOOL_RCPT_PENDING && pending++ == 0)
+			why = t.r[i]->reply;
 	}
-	if (why == NULL)
-		why = m->reply != NULL ? m->reply : "deferred";
 	if (pending > 0) {
-		runq_schedule(conf, e, ctx->start, time(NULL));
+		if (why == NULL)
+			why = m->reply != NULL ? m->reply : "deferred";
+		runq_schedule(ctx->conf, e, ctx->start, time(NULL));
 		free(e->last_error);
 		e->last_error = xstrndup(why, SPOOL_REPLY_MAX);
 	}
-	runq_log(e, out, RUNQ_SENT, "sent", relay, tls);
-	runq_log(e, out, RUNQ_FAILED, reported ? "refused" : "bounced", relay,
-	    tls);
-	runq_log(e, out, RUNQ_DEFERRED, "deferred", relay, tls);
-	held = runq_report_failed(ctx, e, m, sel, nfailed, nsent,
-	    reported) == -1;
+	held = runq_refusals(ctx, e, &t) == -1;
 	res->bounced += nfailed > 0;
-	free(out);
-	free(sel);
-	if (pending == 0 && held)
+	if (pending > 0) {
+		runq_keep(ctx, e, ctx->ro->report && runq_forced(ctx, e->id));
+		what = RUNQ_W_DEFERRED;
+	} else if (held) {
 		runq_hold(ctx, e);
-	else if (pending == 0) {
+		what = RUNQ_W_KEPT;
+	} else {
 		res->sent += nfailed == 0;
-		runq_show(ctx, e->id, nfailed == 0 ? "sent" : "bounced",
-		    nfailed == 0 ? NULL : m->reply);
 		runq_remove(ctx, e);
-	} else
-		runq_keep(ctx, e, reported);
+		what = nfailed == 0 ? RUNQ_W_SENT : t.told ? RUNQ_W_REFUSED :
+		    RUNQ_W_BOUNCED;
+	}
+	runq_emit(ctx, e, &t, what, what == RUNQ_W_DEFERRED ? e->last_error :
+	    what == RUNQ_W_KEPT ? RUNQ_KEPT_WHY : NULL);
+	free(t.r);
 }
 
 /* Some recipients are still pending: warn if due, save the state. */
@@ -962,11 +1027,9 @@ static void
 runq_keep(struct runq_ctx *ctx, struct spool_entry *e, int reported)
 {
 	const struct conf	*conf = ctx->conf;
-	struct runq_result	*res = ctx->res;
 	char			*cause = NULL;
 
-	res->deferred++;
-	runq_show(ctx, e->id, "deferred", e->last_error);
+	ctx->res->deferred++;
 	if (!e->warned && conf->delay_warning > 0 &&
 	    e->age >= conf->delay_warning && !reported) {
 		if (dsn_queue(conf, e, DSN_DELAYED, NULL, &cause) == -1) {
@@ -980,11 +1043,6 @@ runq_keep(struct runq_ctx *ctx, struct spool_entry *e, int reported)
 		log_warnx("id=%s: cannot save state: %s", e->id, cause);
 		free(cause);
 	}
-	if (reported && res->status == EX_OK) {
-		res->status = EX_TEMPFAIL;
-		free(res->reason);
-		res->reason = xstrdup(e->last_error);
-	}
 }
 
 /* max_age is over: bounce what is still pending and drop the entry. */
@@ -992,29 +1050,31 @@ static void
 runq_expire(struct runq_ctx *ctx, struct spool_entry *e)
 {
 	struct spool_rcpt	*r;
-	unsigned char		*out;
-	size_t			 i = 0, n = 0;
+	struct runq_try		 t;
 
+	memset(&t, 0, sizeof(t));
 	TAILQ_FOREACH(r, &e->meta.rcpts, entry)
-		n++;
-	out = xcalloc(n + 1, 1);
+		t.n += r->state == SPOOL_RCPT_PENDING;
+	t.r = xcalloc(t.n + 1, sizeof(*t.r));
+	t.n = 0;
 	TAILQ_FOREACH(r, &e->meta.rcpts, entry) {
-		if (r->state == SPOOL_RCPT_PENDING) {
-			r->state = SPOOL_RCPT_FAILED;
-			out[i] = RUNQ_FAILED;
-			if (r->reply == NULL)
-				r->reply = xstrdup(e->last_error != NULL ?
-				    e->last_error : "never attempted");
-		}
-		i++;
+		if (r->state != SPOOL_RCPT_PENDING)
+			continue;
+		r->state = SPOOL_RCPT_BOUNCING;
+		if (r->reply == NULL)
+			r->reply = xstrdup(e->last_error != NULL ?
+			    e->last_error : "never attempted");
+		t.r[t.n++] = r;
 	}
-	runq_log(e, out, RUNQ_FAILED, "expired", NULL, NULL);
+	t.reply = e->last_error;
+	t.attempt = e->attempts;
 	ctx->res->expired++;
-	if (runq_bounce(ctx, e, DSN_EXPIRED, out) == -1)
+	if (runq_bounce(ctx, e, DSN_EXPIRED) == -1)
 		runq_hold(ctx, e);
 	else
 		runq_remove(ctx, e);
-	free(out);
+	runq_emit(ctx, e, &t, RUNQ_W_EXPIRED, NULL);
+	free(t.r);
 }
 
 static void

@@ -45,6 +45,12 @@
  *
  * -D id deletes an entry (root, or the user who queued it): exit 0,
  * 66 no such entry or being delivered, 77 not yours.
+ *
+ * The queue engine (runq.c) prints nothing: it hands this file one
+ * outcome per entry (send_done) and, under -F, the refusals to tell the
+ * caller (send_tell).  Here they become the log record of the attempt
+ * (record.c, to the [log] target), the -qI line on stdout, the -F
+ * lines on stderr and the exit status.
  */
 #include "config.h"
 
@@ -64,10 +70,23 @@
 #include "helper.h"
 #include "mailq.h"
 #include "privsep.h"
+#include "record.h"
 #include "runq.h"
 #include "secret.h"
 #include "smtp.h"
 #include "spool.h"
+
+/* What only_id's outcome was, for the exit status of -F and -qI. */
+struct send_report {
+	int		 show;		/* print only_id's fate on stdout */
+	int		 json;		/* records as JSON lines */
+	int		 seen;
+	enum runq_what	 what;
+	int		 told;		/* refusals went to stderr */
+	int		 msg_refused;
+	size_t		 nsent;
+	char		*reason;	/* why deferred, locked... */
+};
 
 static int	send_quit;
 
@@ -78,17 +97,22 @@ struct send_args {
 	const char		*del_id;	/* -D */
 	const char		*warn, *crit;	/* -W, -X */
 	long long		 interval;	/* -t */
+	int			 show;		/* -I alone: print its fate */
 	int			 mode;		/* option letter; 'j': -p -j */
 	int			 verbose;
 };
 
 static void	send_usage(void) __attribute__((noreturn));
 static void	send_args(int, char *[], struct send_args *);
+static void	send_log_setup(const struct conf *, int);
+static int	send_tell(const struct runq_outcome *, void *);
+static void	send_done(const struct runq_outcome *, void *);
+static int	send_status(const struct runq_opts *, struct send_report *);
 static int	send_load_conf(struct conf *, const char *, int);
 static uid_t	send_owner(void);
 static int	send_periodic(const struct conf *, time_t);
 static int	send_mode(const struct conf *, int, const char *, time_t);
-static int	send_queue(const struct conf *, const struct runq_opts *);
+static int	send_queue(const struct conf *, struct runq_opts *, int);
 static int	send_check(const struct conf *);
 static int	send_health(const struct conf *, const char *, const char *);
 static void	send_unknown(const char *) __attribute__((noreturn));
@@ -96,10 +120,9 @@ static void	send_unknown(const char *) __attribute__((noreturn));
 static void
 send_usage(void)
 {
-	fprintf(stderr, "usage: mailferry-send [-v] [-C conf] "
+	mf_die_usage("usage: mailferry-send [-v] [-C conf] "
 	    "[-q [-a] | -I id [-F] | -t seconds | -p [-j] | -D id | -c | -d]\n"
-	    "       mailferry-send [-C conf] -H [-W limits] [-X limits]\n");
-	exit(EX_USAGE);
+	    "       mailferry-send [-C conf] -H [-W limits] [-X limits]", NULL);
 }
 
 /* -H cannot go on: one UNKNOWN line, exit 3 (a monitor reads stdout). */
@@ -159,11 +182,101 @@ send_load_conf(struct conf *conf, const char *path, int mode)
 	}
 	if (r != 0 && mode == 'H')
 		send_unknown(cause);
-	if (r != 0) {
-		fprintf(stderr, "mailferry: %s\n", cause);
-		exit(r);
-	}
+	if (r != 0)
+		mf_die(r, "%s", cause);
 	return (0);
+}
+
+/*
+ * Send log lines and records where [log] says (from the trusted
+ * configuration only).  The default is syslog where /dev/log exists,
+ * else stderr, except for a run whose stderr is a waiting caller's
+ * (-F): that one keeps syslog unless target = stderr was chosen.  A
+ * log file that cannot be opened falls back to stderr; one that is
+ * refused (symbolic link, others may write it) stops the run.
+ */
+static void
+send_log_setup(const struct conf *conf, int caller_waits)
+{
+	char	*cause = NULL;
+	int	 fd, json = conf->log_format == CONF_LOG_JSON;
+
+	switch (conf->log_target) {
+	case CONF_LOG_SYSLOG:
+		log_set_target(LOG_TARGET_SYSLOG, -1, json);
+		break;
+	case CONF_LOG_STDERR:
+		log_set_target(LOG_TARGET_STDERR, -1, json);
+		break;
+	case CONF_LOG_FILE:
+		if ((fd = log_open_file(conf->log_file, &cause)) ==
+		    LOG_FILE_REFUSED)
+			mf_die(EX_NOPERM, "%s", cause);
+		if (fd == -1) {
+			log_set_target(LOG_TARGET_STDERR, -1, json);
+			log_warnx("%s: logging to stderr", cause);
+			free(cause);
+		} else
+			log_set_target(LOG_TARGET_FILE, fd, json);
+		break;
+	case CONF_LOG_AUTO:
+	default:
+		log_set_target(access("/dev/log", F_OK) == 0 || caller_waits ?
+		    LOG_TARGET_SYSLOG : LOG_TARGET_STDERR, -1, json);
+		break;
+	}
+}
+
+/* -F: tell the waiting caller each refused recipient; -1 if it cannot. */
+static int
+send_tell(const struct runq_outcome *o, void *arg)
+{
+	char	*a;
+	size_t	 i;
+
+	(void)arg;
+	for (i = 0; i < o->nrcpts; i++) {
+		if (o->rcpts[i].state != RUNQ_R_FAILED)
+			continue;
+		a = log_escape(o->rcpts[i].addr, strlen(o->rcpts[i].addr));
+		fprintf(stderr, MF_PROGNAME ": <%s>: %s\n", a,
+		    o->rcpts[i].reply != NULL ? o->rcpts[i].reply : "refused");
+		free(a);
+	}
+	if (fflush(stderr) == EOF || ferror(stderr))
+		return (-1);
+	return (0);
+}
+
+/* Every outcome: its log record; only_id's also for -qI and -F. */
+static void
+send_done(const struct runq_outcome *o, void *arg)
+{
+	struct send_report	*rep = arg;
+	const char		*why;
+	char			*rec;
+	size_t			 i;
+
+	if ((rec = record_render(o, rep->json, time(NULL))) != NULL) {
+		log_record(rec);
+		free(rec);
+	}
+	if (!o->forced)
+		return;
+	rep->seen = 1;
+	rep->what = o->what;
+	rep->told = o->told;
+	rep->msg_refused = o->msg_refused;
+	for (i = rep->nsent = 0; i < o->nrcpts; i++)
+		rep->nsent += o->rcpts[i].state == RUNQ_R_SENT;
+	free(rep->reason);
+	rep->reason = o->reason != NULL ? xstrdup(o->reason) : NULL;
+	why = o->what == RUNQ_W_BOUNCED ? o->reply : o->reason;
+	if (rep->show && o->what != RUNQ_W_NOT_YOURS) {
+		printf("%s: %s%s%s\n", o->id, runq_what_name(o->what),
+		    why != NULL ? ": " : "", why != NULL ? why : "");
+		fflush(stdout);
+	}
 }
 
 /*
@@ -193,6 +306,7 @@ send_periodic(const struct conf *conf, time_t interval)
 {
 	struct runq_opts	 ro;
 	struct runq_result	 res;
+	struct send_report	 rep;
 	struct timespec		 ts, t0, t1;
 	sigset_t		 set;
 	int			 sig = -1;
@@ -204,11 +318,14 @@ send_periodic(const struct conf *conf, time_t interval)
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
 		fatal("sigprocmask");
 	memset(&ro, 0, sizeof(ro));
+	memset(&rep, 0, sizeof(rep));
+	rep.json = conf->log_format == CONF_LOG_JSON;
 	ro.owner = send_owner();
+	ro.done = send_done;
+	ro.arg = &rep;
 	log_info("queue runner started, every %llds", (long long)interval);
 	while (!send_quit) {
 		runq_run(conf, &ro, &res);
-		free(res.reason);
 		if (res.sessions + res.expired + res.deferred > 0)
 			log_debug("queue run: %zu sent, %zu deferred, "
 			    "%zu bounced, %zu expired", res.sent, res.deferred,
@@ -243,24 +360,18 @@ send_check(const struct conf *conf)
 	char			*password = NULL, *cause = NULL;
 	int			 r;
 
-	if (conf_check_relay(conf, &cause) == -1) {
-		fprintf(stderr, "mailferry: %s\n", cause);
-		return (EX_CONFIG);
-	}
+	if (conf_check_relay(conf, &cause) == -1)
+		mf_die(EX_CONFIG, "%s", cause);
 	if (conf->auth != CONF_AUTH_NONE && conf->user != NULL &&
-	    (r = secret_read(conf, &password, &cause)) != 0) {
-		fprintf(stderr, "mailferry: %s\n", cause);
-		return (r == CONF_ERR_INSECURE ? EX_NOPERM :
-		    r == CONF_ERR_SYNTAX ? EX_CONFIG : EX_TEMPFAIL);
-	}
+	    (r = secret_read(conf, &password, &cause)) != 0)
+		mf_die(r == CONF_ERR_INSECURE ? EX_NOPERM :
+		    r == CONF_ERR_SYNTAX ? EX_CONFIG : EX_TEMPFAIL, "%s", cause);
 	runq_params(&p, conf, password);
 	r = smtp_probe(&p, stdout, &cause);
 	if (password != NULL)
 		freezero(password, strlen(password));
-	if (r == -1) {
-		fprintf(stderr, "mailferry: check failed: %s\n", cause);
-		return (EX_UNAVAILABLE);
-	}
+	if (r == -1)
+		mf_die(EX_UNAVAILABLE, "check failed: %s", cause);
 	return (EX_OK);
 }
 
@@ -284,12 +395,9 @@ send_mode(const struct conf *conf, int mode, const char *del_id,
 			return (EX_IOERR);
 		return (fflush(out) == EOF || ferror(out) ? EX_IOERR : EX_OK);
 	case 'D':
-		if ((r = mailq_delete(conf, del_id, getuid(), &cause)) != 0) {
-			fprintf(stderr, "mailferry: %s\n", cause != NULL ?
-			    cause : "cannot delete");
-			free(cause);
-			return (r == -2 ? EX_NOPERM : EX_NOINPUT);
-		}
+		if ((r = mailq_delete(conf, del_id, getuid(), &cause)) != 0)
+			mf_die(r == -2 ? EX_NOPERM : EX_NOINPUT, "%s",
+			    cause != NULL ? cause : "cannot delete");
 		return (EX_OK);
 	case 'c':
 		return (send_check(conf));
@@ -298,34 +406,55 @@ send_mode(const struct conf *conf, int mode, const char *del_id,
 	}
 }
 
+/* The exit status of a -F or -qI run, from only_id's outcome. */
+static int
+send_status(const struct runq_opts *ro, struct send_report *rep)
+{
+	if (ro->only_id == NULL || !rep->seen)
+		return (EX_OK);
+	if (rep->what == RUNQ_W_NOT_YOURS && ro->only)
+		mf_die(EX_NOPERM, "%s: not yours", ro->only_id);
+	if (ro->report) {
+		/* The refusals are on stderr already: one line each. */
+		if (rep->told && rep->nsent == 0)
+			return (rep->msg_refused ? EX_UNAVAILABLE : EX_NOUSER);
+		if (rep->what == RUNQ_W_DEFERRED ||
+		    rep->what == RUNQ_W_LOCKED)
+			mf_die(EX_TEMPFAIL, "queued: %s", rep->reason != NULL ?
+			    rep->reason : "temporary failure");
+		if (rep->what == RUNQ_W_WAITING)
+			mf_die(EX_TEMPFAIL, "queued: waiting: %s",
+			    rep->reason != NULL ? rep->reason : "limits");
+		return (EX_OK);
+	}
+	if (!rep->show)
+		return (EX_OK);
+	if (rep->what == RUNQ_W_LOCKED || rep->what == RUNQ_W_WAITING)
+		return (EX_TEMPFAIL);
+	return (rep->what == RUNQ_W_NOT_FOUND ? EX_NOINPUT : EX_OK);
+}
+
 /* A queue run (-q, -I id [-F]): its exit status as the options ask. */
 static int
-send_queue(const struct conf *conf, const struct runq_opts *ro)
+send_queue(const struct conf *conf, struct runq_opts *ro, int show)
 {
 	struct runq_result	 res;
+	struct send_report	 rep;
 	char			*cause = NULL;
 	int			 r;
 
-	if (conf_check_relay(conf, &cause) == -1) {
-		fprintf(stderr, "mailferry: %s\n", cause);
-		free(cause);
-		return (EX_CONFIG);
-	}
+	if (conf_check_relay(conf, &cause) == -1)
+		mf_die(EX_CONFIG, "%s", cause);
+	memset(&rep, 0, sizeof(rep));
+	rep.show = show;
+	rep.json = conf->log_format == CONF_LOG_JSON;
+	ro->tell = send_tell;
+	ro->done = send_done;
+	ro->arg = &rep;
 	runq_run(conf, ro, &res);
-	if (res.status == EX_NOPERM) {
-		fprintf(stderr, "mailferry: %s\n", res.reason);
-		free(res.reason);
-		return (EX_NOPERM);
-	}
-	r = ro->show ? res.status : EX_OK;
-	if (ro->report && res.status == EX_TEMPFAIL)
-		fprintf(stderr, "mailferry: queued: %s\n", res.reason != NULL ?
-		    res.reason : "temporary failure");
-	else if (ro->report && res.status != EX_OK && !res.told)
-		fprintf(stderr, "mailferry: refused: %s\n",
-		    res.reason != NULL ? res.reason : "permanent failure");
-	free(res.reason);
-	return (ro->report ? res.status : r);
+	r = send_status(ro, &rep);
+	free(rep.reason);
+	return (r);
 }
 
 /*
@@ -402,7 +531,7 @@ send_args(int argc, char *argv[], struct send_args *a)
 	if (jflag)
 		a->mode = 'j';
 	if (a->ro.only_id != NULL && !qflag && !a->ro.report)
-		a->ro.only = a->ro.show = 1;
+		a->ro.only = a->show = 1;
 }
 
 int
@@ -413,6 +542,7 @@ main(int argc, char *argv[])
 	int			 r;
 
 	privsep_sanitise();
+	mf_exit_tag(MF_PROGNAME);
 	memset(&a, 0, sizeof(a));
 	a.mode = 'q';
 	a.ro.owner = send_owner();
@@ -421,8 +551,10 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	log_init("mailferry", a.verbose);
 	send_load_conf(&conf, a.conf_path, a.mode);
+	if (a.mode == 'q' || a.mode == 't')
+		send_log_setup(&conf, a.ro.report);
 	if (a.mode == 'q')
-		r = send_queue(&conf, &a.ro);
+		r = send_queue(&conf, &a.ro, a.show);
 	else if (a.mode == 'H')
 		r = send_health(&conf, a.warn, a.crit);
 	else

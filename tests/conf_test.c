@@ -163,6 +163,13 @@ static const struct good_case good_cases[] = {
 	    { "aliases.root = admin@example.com",
 	    "aliases.postmaster = a@b.example, bob",
 	    "aliases.* = catch@example.com" } },
+	/* [log]: target, file, format. */
+	{ "", { "log.target = auto", "log.format = text" } },
+	{ "[log]\ntarget = syslog\nformat = json\n",
+	    { "log.target = syslog", "log.format = json" } },
+	{ "[log]\ntarget = stderr\n", { "log.target = stderr" } },
+	{ "[log]\ntarget = file\nfile = /var/log/mailferry.log\n",
+	    { "log.target = file", "log.file = /var/log/mailferry.log" } },
 	/* A section may appear twice; keys stay unique. */
 	{ "", { "smarthost.max_sessions = 2", "smarthost.max_rate = 0",
 	    "health.warn_age = 1h", "health.crit_age = 4h",
@@ -230,6 +237,13 @@ static const struct bad_case bad_cases[] = {
 	    3, NULL },
 	{ "[health]\nwarn_queue = 20\ncrit_queue = 10\n", 0, 0,
 	    CONF_ERR_SYNTAX, 3, NULL },
+	{ "[log]\ntarget = s3cr3t\n", 0, 0, CONF_ERR_SYNTAX, 2, "s3cr3t" },
+	{ "[log]\nformat = s3cr3t\n", 0, 0, CONF_ERR_SYNTAX, 2, "s3cr3t" },
+	{ "[log]\nfile = rel/s3cr3t.log\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    "s3cr3t" },
+	{ "[log]\ntarget = file\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[log]\ntarget = stderr\ntarget = file\n", 0, 0, CONF_ERR_SYNTAX,
+	    3, NULL },
 	{ "[smarthost]\nhost = a.example\nport = 25\nhost = s3cr3t\n", 0, 0,
 	    CONF_ERR_SYNTAX, 4, "s3cr3t" },
 	{ "[smarthost]\nHOST = a.example\n[smarthost]\nhost = s3cr3t\n", 0, 0,
@@ -518,7 +532,8 @@ ATF_TC_BODY(dump_all, tc)
 	    "queue.delivery", "queue.retry", "queue.max_retry",
 	    "queue.max_age", "queue.delay_warning", "queue.max_size",
 	    "smarthost.max_sessions", "smarthost.max_rate", "health.warn_age",
-	    "health.crit_age", "health.warn_queue", "health.crit_queue" };
+	    "health.crit_age", "health.warn_queue", "health.crit_queue",
+	    "log.target", "log.file", "log.format" };
 	struct conf	 c;
 	char		*cause, *out;
 	size_t		 i;

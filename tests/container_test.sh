@@ -36,6 +36,8 @@ ct_inside()
 		exit 1
 	fi
 	mount -t tmpfs -o mode=0700,uid=$NOBODY_UID tmpfs "$S"
+	# The log volume: where the recipe's [log] target = file writes.
+	mount -t tmpfs -o mode=0700,uid=$NOBODY_UID tmpfs "$P/var/log"
 	mount -t tmpfs -o mode=0755 tmpfs "$P/etc"
 	# The Secret volume: a sticky tmpfs, name -> ..data/name -> dir.
 	mount -t tmpfs -o mode=1777 tmpfs "$P/secrets"
@@ -57,6 +59,8 @@ ct_inside()
 	    MAILFERRY_DOMAIN=example.org MAILFERRY_DELIVERY=foreground \
 	    MAILFERRY_RETRY=1s MAILFERRY_MAX_RETRY=2s \
 	    MAILFERRY_ALIASES_ROOT=admin@example.org \
+	    MAILFERRY_LOG_TARGET=file MAILFERRY_LOG_FORMAT=json \
+	    MAILFERRY_LOG_FILE="$P/var/log/mail.log" \
 	    "$P/sbin/mailferry-config" -o "$P/etc/mailferry.conf"
 	cp "$P/etc/mailferry.conf" written.conf
 	# The app, as nobody, with the installed (not setgid) programs.
@@ -66,6 +70,7 @@ ct_inside()
 	    "$P/sbin/sendmail" -v -t
 	echo "sendmail: $?" >&2
 	ls -A "$S/msg" >spool.msg 2>&1
+	cp "$P/var/log/mail.log" mail.log
 	set -e
 }
 
@@ -97,6 +102,7 @@ container_body()
 	grep -q mailferry-send.*2755 install.log &&
 	    atf_fail "the install made the helpers setgid"
 	mkdir -m 0755 "$P/secrets"
+	mkdir -p -m 0755 "$P/var/log"
 	mf_smarthost_start -T -R
 	cp "$MF_CERTS/ca.pem" ca.pem
 	export MF_PORT MF_USER MF_PASSWORD NOBODY_UID
@@ -116,13 +122,17 @@ container_body()
 	atf_check -o match:'^Subject: container test' \
 	    cat rec/session.1/msg.1.data
 	atf_check -o empty cat spool.msg
-	# The delivery record: without /dev/log, syslog is lost; -v puts
-	# it on stderr.
-	atf_check -o match:'id=.*to=.*bob@example\.net.*relay=' cat err
-	# TODO([log] target): with "MAILFERRY_LOG_TARGET=stderr" (or file,
-	# format json) assert the record without -v, e.g.
-	#   grep '"to":"bob@example.net"' on the log file.
-	mf_assert_no_canary out err written.conf install.log
+	# The delivery record, where the recipe says: one JSON line in the
+	# log file on its volume (no /dev/log here: syslog would lose it).
+	atf_check -o match:'^target = file$' cat written.conf
+	atf_check -o match:'"event":"sent".*"to":"bob@example\.net","status":"sent"' \
+	    cat mail.log
+	atf_check -o inline:"1\n" grep -c '"event":"sent"' mail.log
+	php -n -r '$l = file("mail.log"); $r = json_decode($l[0], true);
+	    exit($r !== null && $r["recipients"][0]["to"] === "bob@example.net"
+	    && $r["tls"] !== null ? 0 : 1);' ||
+	    atf_fail "the record does not parse: $(cat mail.log)"
+	mf_assert_no_canary out err written.conf install.log mail.log
 }
 container_cleanup()
 {

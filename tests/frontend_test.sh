@@ -223,10 +223,26 @@ not_accepted_cleanup()
 {
 	[ -e mounted ] && umount spool/tmp
 	return 0
+
+atf_test_case die_escapes
+die_escapes_head()
+{
+	atf_set descr "every program leaves with one escaped line: a control character in an argument cannot reach the terminal"
+}
+die_escapes_body()
+{
+	bad=$(printf '/nonexistent/x\033[31my')
+	atf_check -s exit:78 -o empty \
+	    -e inline:"mailferry: /nonexistent/x\\x1b[31my: cannot open the configuration file: No such file or directory\n" \
+	    "$MF_SENDMAIL" -C "$bad" -q
+	atf_check -s exit:77 -o empty \
+	    -e inline:"mailferry: -C /nonexistent/x\\x1b[31my: refused: /nonexistent/x\\x1b[31my: No such file or directory\n" \
+	    "$MF_SEND" -C "$bad" -d
 }
 
 atf_init_test_cases()
 {
+	atf_add_test_case die_escapes
 	atf_add_test_case header_qualify
 	atf_add_test_case usage_errors
 	atf_add_test_case version_help
