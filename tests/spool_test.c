@@ -213,6 +213,49 @@ check_message(const struct spool_entry *e, const char *msg, size_t len)
 	free(buf);
 }
 
+/*
+ * fsync(2) as the spool calls it: this definition takes the place of
+ * libc's for the library linked into this program.  It records the
+ * inode of every descriptor synced, then syncs it (fdatasync).
+ */
+static struct {
+	dev_t	dev;
+	ino_t	ino;
+}		 synced[64];
+static size_t	 nsynced;
+
+int
+fsync(int fd)
+{
+	struct stat	 st;
+
+	if (fstat(fd, &st) == 0 && nsynced < sizeof(synced) /
+	    sizeof(synced[0])) {
+		synced[nsynced].dev = st.st_dev;
+		synced[nsynced].ino = st.st_ino;
+		nsynced++;
+	}
+	return (fdatasync(fd));
+}
+
+/* Whether dir/sub/name (name may be NULL) was given to fsync(). */
+static int
+was_synced(const char *dir, const char *sub, const char *name)
+{
+	struct stat	 st;
+	char		*path;
+	size_t		 i;
+
+	xasprintf(&path, "%s/%s%s%s", dir, sub, name != NULL ? "/" : "",
+	    name != NULL ? name : "");
+	ATF_REQUIRE_MSG(stat(path, &st) == 0, "%s", path);
+	free(path);
+	for (i = 0; i < nsynced; i++)
+		if (synced[i].dev == st.st_dev && synced[i].ino == st.st_ino)
+			return (1);
+	return (0);
+}
+
 ATF_TC_WITHOUT_HEAD(id_valid);
 ATF_TC_BODY(id_valid, tc)
 {
@@ -824,6 +867,44 @@ ATF_TC_BODY(state_roundtrip, tc)
 	free(dir);
 }
 
+/*
+ * Durability: a committed entry, and each state file, are synced
+ * before they are renamed into place, and so is the directory that
+ * holds the new name, before success is reported.
+ */
+ATF_TC_WITHOUT_HEAD(fsync_durable);
+ATF_TC_BODY(fsync_durable, tc)
+{
+	struct spool_meta	 m;
+	struct spool_entry	 e;
+	enum spool_error	 err;
+	char			*dir, *frame, *cause = NULL;
+	char			 id[SPOOL_ID_LEN + 1];
+	const char		 msg[] = "Subject: x\r\n\r\nhello\r\n";
+	size_t			 flen;
+
+	dir = mkspool();
+	sample_meta(&m);
+	frame = build_frame(&m, msg, sizeof(msg) - 1, &flen);
+	nsynced = 0;
+	ATF_REQUIRE(commit_buf(dir, frame, flen, 1000, id, &err) == 0);
+	ATF_CHECK_MSG(was_synced(dir, "msg", id), "msg/ID not synced");
+	ATF_CHECK_MSG(was_synced(dir, "msg", NULL), "msg/ not synced");
+
+	ATF_REQUIRE_EQ(open_entry(dir, id, LOCK_EX | LOCK_NB, &e),
+	    SPOOL_OK);
+	e.attempts = 1;
+	nsynced = 0;
+	ATF_REQUIRE(spool_state_write(dir, &e, &cause) == 0);
+	free(cause);
+	ATF_CHECK_MSG(was_synced(dir, "state", id), "state/ID not synced");
+	ATF_CHECK_MSG(was_synced(dir, "state", NULL), "state/ not synced");
+	spool_close(&e);
+	spool_meta_free(&m);
+	free(frame);
+	free(dir);
+}
+
 ATF_TC_WITHOUT_HEAD(lock);
 ATF_TC_BODY(lock, tc)
 {
@@ -1276,6 +1357,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, hostile_files);
 	ATF_TP_ADD_TC(tp, hostile_state);
 	ATF_TP_ADD_TC(tp, state_roundtrip);
+	ATF_TP_ADD_TC(tp, fsync_durable);
 	ATF_TP_ADD_TC(tp, lock);
 	ATF_TP_ADD_TC(tp, gone_after_lock);
 	ATF_TP_ADD_TC(tp, list_remove_quarantine);

@@ -127,6 +127,18 @@ while IFS="$tab" read -r name file pattern repl tests <&3; do
 		exit 2
 	fi
 	f=$srcdir/$file
+	if [ $check_only = 1 ]; then
+		# On a copy: the tree is never touched.
+		cp "$f" "$work/check" || exit 2
+		if apply "$work/check" "$pattern" "$repl" \
+		    2>"$work/apply.err"; then
+			echo "ok      $name"
+		else
+			echo "ERROR   $name: $(cat "$work/apply.err")"
+			errors=$((errors + 1))
+		fi
+		continue
+	fi
 	saved=$work/orig
 	cp "$f" "$saved" || exit 2
 	saved_file=$f
@@ -136,11 +148,6 @@ while IFS="$tab" read -r name file pattern repl tests <&3; do
 		errors=$((errors + 1))
 		[ $keep = 1 ] && continue
 		exit 2
-	fi
-	if [ $check_only = 1 ]; then
-		restore
-		echo "ok      $name"
-		continue
 	fi
 	# shellcheck disable=SC2046
 	if ! (cd "$builddir" && $make -j2 all $(targets "$tests")) \
