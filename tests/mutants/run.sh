@@ -149,12 +149,15 @@ while IFS="$tab" read -r name file pattern repl tests <&3; do
 		[ $keep = 1 ] && continue
 		exit 2
 	fi
+	# Two runs: "all" recurses into a sub-make, which would race with
+	# the test programs' own build of the same objects.
 	# shellcheck disable=SC2046
-	if ! (cd "$builddir" && $make -j2 all $(targets "$tests")) \
-	    >"$work/build.log" 2>&1; then
+	if ! (cd "$builddir" && $make -j2 all &&
+	    $make -j2 $(targets "$tests")) >"$work/build.log" 2>&1; then
 		restore
 		echo "ERROR   $name: the mutant does not build:"
-		grep -E 'error' "$work/build.log" | head -n 5 | sed 's/^/    /'
+		{ grep -E 'error' "$work/build.log" || tail -n 5 \
+		    "$work/build.log"; } | head -n 5 | sed 's/^/    /'
 		errors=$((errors + 1))
 		continue
 	fi
