@@ -6,8 +6,16 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <atf-c.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +135,122 @@ ATF_TC_BODY(age_steps, tc)
 			    (long long)e.age, (long long)t[i].want);
 	}
 	conf_free(&c);
+}
+
+/*
+ * renameat(2) as the spool calls it: only a commit (an entry moving
+ * from tmp/ to msg/) uses it.  This definition takes the place of
+ * libc's for the library linked into this program; with fail_commits
+ * set every commit fails as on a full disk.
+ */
+static int	 fail_commits;
+
+int
+renameat(int olddirfd, const char *oldpath, int newdirfd,
+    const char *newpath)
+{
+	if (fail_commits) {
+		errno = ENOSPC;
+		return (-1);
+	}
+#ifdef SYS_renameat
+	return ((int)syscall(SYS_renameat, olddirfd, oldpath, newdirfd,
+	    newpath));
+#else
+	return ((int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd,
+	    newpath, 0));
+#endif
+}
+
+/* The names in dir/sub, but dot files; returns how many. */
+static int
+list_dir(const char *dir, const char *sub, char names[][64], int max)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*path;
+	int		 n = 0;
+
+	xasprintf(&path, "%s/%s", dir, sub);
+	ATF_REQUIRE((d = opendir(path)) != NULL);
+	free(path);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n < max)
+			strlcpy(names[n], de->d_name, sizeof(names[n]));
+		n++;
+	}
+	closedir(d);
+	return (n);
+}
+
+#define OLD_ID	"0123456789ABCDEF"
+
+/*
+ * An expired entry whose bounce cannot be committed stays in the spool,
+ * its recipient "bouncing"; the next run queues the bounce and only
+ * then removes the entry.  A message leaves only once reported.
+ */
+ATF_TC_WITHOUT_HEAD(bounce_before_remove);
+ATF_TC_BODY(bounce_before_remove, tc)
+{
+	struct conf		 c;
+	struct runq_opts	 ro;
+	struct runq_result	 res;
+	struct spool_entry	 e;
+	char			 tmpl[] = "spool.XXXXXX", cwd[PATH_MAX];
+	char			*dir, *path, *cause = NULL;
+	char			 names[4][64], entry[512];
+	int			 fd, n;
+
+	ATF_REQUIRE(mkdtemp(tmpl) != NULL);
+	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
+	xasprintf(&dir, "%s/%s", cwd, tmpl);
+	ATF_REQUIRE(spool_mkdirs(dir, &cause) == 0);
+	n = snprintf(entry, sizeof(entry), "mailferry-spool 1\nid " OLD_ID
+	    "\ncreated %lld\nuid %lu\nsender a@example.com\n"
+	    "rcpt b@example.org\nbody 7bit\nsmtputf8 0\nbounce 0\n\n"
+	    "Subject: x\r\n\r\nhello\r\n",
+	    (long long)(time(NULL) - HOUR), (unsigned long)getuid());
+	xasprintf(&path, "%s/msg/" OLD_ID, dir);
+	ATF_REQUIRE((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640)) !=
+	    -1);
+	ATF_REQUIRE(write(fd, entry, n) == n);
+	close(fd);
+	free(path);
+
+	/* Its age grows by RUNQ_AGE_SLACK at most a run: over max_age. */
+	mkconf(&c, 5 * MIN, 4 * HOUR, MIN);
+	c.queue_dir = xstrdup(dir);
+	memset(&ro, 0, sizeof(ro));
+	ro.owner = SPOOL_ANY_OWNER;
+
+	/* The bounce cannot be written: the entry stays, bouncing. */
+	fail_commits = 1;
+	memset(&res, 0, sizeof(res));
+	(void)runq_run(&c, &ro, &res);
+	fail_commits = 0;
+	free(res.reason);
+	ATF_REQUIRE_EQ(list_dir(dir, "msg", names, 4), 1);
+	ATF_REQUIRE_STREQ(names[0], OLD_ID);
+	ATF_REQUIRE_EQ(spool_open(dir, OLD_ID, LOCK_EX | LOCK_NB, &e,
+	    &cause), SPOOL_OK);
+	ATF_REQUIRE(TAILQ_FIRST(&e.meta.rcpts) != NULL);
+	ATF_CHECK_EQ(TAILQ_FIRST(&e.meta.rcpts)->state, SPOOL_RCPT_BOUNCING);
+	spool_close(&e);
+
+	/* Now it can: the bounce is queued, then the entry removed. */
+	memset(&res, 0, sizeof(res));
+	(void)runq_run(&c, &ro, &res);
+	free(res.reason);
+	ATF_REQUIRE_EQ(list_dir(dir, "msg", names, 4), 1);
+	ATF_CHECK(strcmp(names[0], OLD_ID) != 0);
+	ATF_REQUIRE_EQ(spool_open(dir, names[0], 0, &e, &cause), SPOOL_OK);
+	ATF_CHECK(e.meta.is_bounce);
+	spool_close(&e);
+	conf_free(&c);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(expired);
@@ -292,6 +416,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, backoff_table);
 	ATF_TP_ADD_TC(tp, age_steps);
 	ATF_TP_ADD_TC(tp, expired);
+	ATF_TP_ADD_TC(tp, bounce_before_remove);
 	ATF_TP_ADD_TC(tp, due);
 	ATF_TP_ADD_TC(tp, schedule);
 	ATF_TP_ADD_TC(tp, life_steady);
