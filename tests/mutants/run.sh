@@ -98,8 +98,9 @@ targets()
 {
 	for t in $1; do
 		p=${t%%:*}
+		# (runq_test starts the smarthost too.)
 		if [ -f "$srcdir/tests/$p.c" ]; then
-			echo "tests/$p"
+			echo "tests/$p tests/smarthost"
 		elif [ -f "$srcdir/tests/$p.sh" ]; then
 			echo "tests/$p tests/smarthost tests/testlib.sh"
 		fi
