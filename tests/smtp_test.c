@@ -340,7 +340,7 @@ ATF_TC_BODY(tls_ctx, tc)
 /*
  * A connection verifies the name it was given: SNI and the expected
  * host name, no partial wildcards ("m*.example.org"); an IP literal is
- * checked as an address, never as a name.
+ * checked as an address, never as a name, and sent as no SNI.
  */
 ATF_TC_WITHOUT_HEAD(tls_names);
 ATF_TC_BODY(tls_names, tc)
@@ -375,6 +375,8 @@ ATF_TC_BODY(tls_names, tc)
 	ATF_REQUIRE(ip != NULL);
 	ATF_CHECK_STREQ(ip, "127.0.0.1");
 	OPENSSL_free(ip);
+	/* No SNI for an address (RFC 6066 section 3). */
+	ATF_CHECK(SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) == NULL);
 	SSL_free(ssl);
 	SSL_CTX_free(ctx);
 }
