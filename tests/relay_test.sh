@@ -395,6 +395,23 @@ soft_limits_body()
 }
 soft_limits_cleanup() { mf_smarthost_stop; }
 
+atf_test_case hard_limits cleanup
+hard_limits_head() { atf_set descr "a hard file size limit: mailferry-queue refuses to run (75, one line), nothing queued"; }
+hard_limits_body()
+{
+	mf_smarthost_start
+	mf_conf
+	{ (ulimit -f 100; msg | mf_sendmail -t -i; echo "rc=$?") 2>&1; } |
+	    cat >out
+	grep -q '^rc=75$' out || atf_fail "wanted exit 75: $(cat out)"
+	atf_check -o match:'refusing to run: the file size \(ulimit -f\) limit is too low' \
+	    cat out
+	[ -z "$(mf_queue_ids)" ] || atf_fail "queued under the limit"
+	[ "$(cat rec/sessions 2>/dev/null || echo 0)" = 0 ] ||
+	    atf_fail "the smarthost was contacted"
+}
+hard_limits_cleanup() { mf_smarthost_stop; }
+
 atf_test_case data_5xx cleanup
 data_5xx_head() { atf_set descr "5xx after DATA: exit 69 in the foreground, entry removed"; }
 data_5xx_body()
@@ -569,6 +586,7 @@ atf_init_test_cases()
 	atf_add_test_case size_limit
 	atf_add_test_case ehlo_refused
 	atf_add_test_case soft_limits
+	atf_add_test_case hard_limits
 	atf_add_test_case auth_535
 	atf_add_test_case oauth
 	atf_add_test_case oauth_refused
