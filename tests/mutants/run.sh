@@ -6,7 +6,8 @@
 # (the pattern must match exactly once, else the run stops: the list is
 # out of date), rebuild the programs and the C test programs the mutant
 # names, run the named kyua tests, record "killed" (some test failed)
-# or "SURVIVED" (all passed), and restore the file.  The file is
+# or "SURVIVED" (all passed), and restore the file.  A mutant whose
+# name starts with "~" in the list is an accepted survivor (equivalent).  The file is
 # restored on every exit, including ^C; the restored file gets a new
 # time so that make (and the install cache of tests/instlib.sh, which
 # copies the tree with its times) rebuilds it.
@@ -18,7 +19,8 @@
 #   name...  run only these mutants
 #
 # Run from the top of a configured build tree (make mutants does).
-# Exit status: 0 if every mutant was killed, 1 if one survived, 2 on
+# Exit status: 0 if every mutant was killed (or is an accepted
+# survivor), 1 if one survived, 2 on
 # an error (pattern not found, build failure of a mutant, kyua error).
 set -u
 
@@ -110,6 +112,7 @@ targets()
 total=0
 killed=0
 survived=0
+equivalent=0
 errors=0
 survivors=
 tab=$(printf '\t')
@@ -117,6 +120,10 @@ tab=$(printf '\t')
 # Read the list on fd 3: the tests must not eat it.
 while IFS="$tab" read -r name file pattern repl tests <&3; do
 	case $name in ''|'#'*) continue ;; esac
+	# "~name": an accepted survivor (an equivalent mutant, the reason in
+	# the comment above it); still run, reported apart.
+	accepted=0
+	case $name in '~'*) accepted=1; name=${name#'~'} ;; esac
 	if [ $# -gt 0 ]; then
 		want=0
 		for n in "$@"; do [ "$n" = "$name" ] && want=1; done
@@ -172,9 +179,14 @@ while IFS="$tab" read -r name file pattern repl tests <&3; do
 	restore
 	case $rc in
 	0)
-		echo "SURVIVED $name ($file; $tests)"
-		survived=$((survived + 1))
-		survivors="$survivors $name"
+		if [ $accepted = 1 ]; then
+			echo "survived $name (accepted: equivalent, see the list)"
+			equivalent=$((equivalent + 1))
+		else
+			echo "SURVIVED $name ($file; $tests)"
+			survived=$((survived + 1))
+			survivors="$survivors $name"
+		fi
 		;;
 	1)
 		by=$("$kyua" report --results-file="$db" \
@@ -199,6 +211,8 @@ done 3<"$list"
     echo "run.sh: the final rebuild failed" >&2
 
 msg="$killed killed, $survived survived of $total"
+[ $equivalent -gt 0 ] &&
+    msg="$msg ($equivalent equivalent survivors accepted)"
 [ $errors -gt 0 ] && msg="$msg ($errors errors)"
 echo "$msg"
 [ -n "$survivors" ] && echo "survivors:$survivors"
