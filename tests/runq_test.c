@@ -190,6 +190,51 @@ list_dir(const char *dir, const char *sub, char names[][64], int max)
 #define OLD_ID	"0123456789ABCDEF"
 
 /*
+ * A new spool under the work directory holding entry OLD_ID of ours,
+ * from a@example.com to b@example.org, created at created.
+ */
+static char *
+mkspool_entry(time_t created)
+{
+	char	 tmpl[] = "spool.XXXXXX", cwd[PATH_MAX], entry[512];
+	char	*dir, *path, *cause = NULL;
+	int	 fd, n;
+
+	ATF_REQUIRE(mkdtemp(tmpl) != NULL);
+	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
+	xasprintf(&dir, "%s/%s", cwd, tmpl);
+	ATF_REQUIRE(spool_mkdirs(dir, &cause) == 0);
+	n = snprintf(entry, sizeof(entry), "mailferry-spool 1\nid " OLD_ID
+	    "\ncreated %lld\nuid %lu\nsender a@example.com\n"
+	    "rcpt b@example.org\nbody 7bit\nsmtputf8 0\nbounce 0\n\n"
+	    "Subject: x\r\n\r\nhello\r\n",
+	    (long long)created, (unsigned long)getuid());
+	xasprintf(&path, "%s/msg/" OLD_ID, dir);
+	ATF_REQUIRE((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640)) !=
+	    -1);
+	ATF_REQUIRE(write(fd, entry, n) == n);
+	close(fd);
+	free(path);
+	return (dir);
+}
+
+/* OLD_ID is the only entry left, its recipient "bouncing". */
+static void
+check_held(const char *dir)
+{
+	struct spool_entry	 e;
+	char			 names[4][64], *cause = NULL;
+
+	ATF_REQUIRE_EQ(list_dir(dir, "msg", names, 4), 1);
+	ATF_REQUIRE_STREQ(names[0], OLD_ID);
+	ATF_REQUIRE_EQ(spool_open(dir, OLD_ID, LOCK_EX | LOCK_NB, &e,
+	    &cause), SPOOL_OK);
+	ATF_REQUIRE(TAILQ_FIRST(&e.meta.rcpts) != NULL);
+	ATF_CHECK_EQ(TAILQ_FIRST(&e.meta.rcpts)->state, SPOOL_RCPT_BOUNCING);
+	spool_close(&e);
+}
+
+/*
  * An expired entry whose bounce cannot be committed stays in the spool,
  * its recipient "bouncing"; the next run queues the bounce and only
  * then removes the entry.  A message leaves only once reported.
@@ -201,27 +246,9 @@ ATF_TC_BODY(bounce_before_remove, tc)
 	struct runq_opts	 ro;
 	struct runq_result	 res;
 	struct spool_entry	 e;
-	char			 tmpl[] = "spool.XXXXXX", cwd[PATH_MAX];
-	char			*dir, *path, *cause = NULL;
-	char			 names[4][64], entry[512];
-	int			 fd, n;
+	char			*dir, *cause = NULL, names[4][64];
 
-	ATF_REQUIRE(mkdtemp(tmpl) != NULL);
-	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
-	xasprintf(&dir, "%s/%s", cwd, tmpl);
-	ATF_REQUIRE(spool_mkdirs(dir, &cause) == 0);
-	n = snprintf(entry, sizeof(entry), "mailferry-spool 1\nid " OLD_ID
-	    "\ncreated %lld\nuid %lu\nsender a@example.com\n"
-	    "rcpt b@example.org\nbody 7bit\nsmtputf8 0\nbounce 0\n\n"
-	    "Subject: x\r\n\r\nhello\r\n",
-	    (long long)(time(NULL) - HOUR), (unsigned long)getuid());
-	xasprintf(&path, "%s/msg/" OLD_ID, dir);
-	ATF_REQUIRE((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640)) !=
-	    -1);
-	ATF_REQUIRE(write(fd, entry, n) == n);
-	close(fd);
-	free(path);
-
+	dir = mkspool_entry(time(NULL) - HOUR);
 	/* Its age grows by RUNQ_AGE_SLACK at most a run: over max_age. */
 	mkconf(&c, 5 * MIN, 4 * HOUR, MIN);
 	c.queue_dir = xstrdup(dir);
@@ -234,13 +261,7 @@ ATF_TC_BODY(bounce_before_remove, tc)
 	(void)runq_run(&c, &ro, &res);
 	fail_commits = 0;
 	free(res.reason);
-	ATF_REQUIRE_EQ(list_dir(dir, "msg", names, 4), 1);
-	ATF_REQUIRE_STREQ(names[0], OLD_ID);
-	ATF_REQUIRE_EQ(spool_open(dir, OLD_ID, LOCK_EX | LOCK_NB, &e,
-	    &cause), SPOOL_OK);
-	ATF_REQUIRE(TAILQ_FIRST(&e.meta.rcpts) != NULL);
-	ATF_CHECK_EQ(TAILQ_FIRST(&e.meta.rcpts)->state, SPOOL_RCPT_BOUNCING);
-	spool_close(&e);
+	check_held(dir);
 
 	/* Now it can: the bounce is queued, then the entry removed. */
 	memset(&res, 0, sizeof(res));
@@ -304,30 +325,12 @@ ATF_TC_BODY(bounce_after_5xx, tc)
 	struct conf		 c;
 	struct runq_opts	 ro;
 	struct runq_result	 res;
-	struct spool_entry	 e;
 	FILE			*f;
-	char			 tmpl[] = "spool.XXXXXX", cwd[PATH_MAX];
-	char			*dir, *path, *text, *cause = NULL;
-	char			 names[4][64], entry[512];
+	char			*dir, *text, *cause = NULL;
 	pid_t			 pid;
-	int			 fd, n, port;
+	int			 port;
 
-	ATF_REQUIRE(mkdtemp(tmpl) != NULL);
-	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
-	xasprintf(&dir, "%s/%s", cwd, tmpl);
-	ATF_REQUIRE(spool_mkdirs(dir, &cause) == 0);
-	n = snprintf(entry, sizeof(entry), "mailferry-spool 1\nid " OLD_ID
-	    "\ncreated %lld\nuid %lu\nsender a@example.com\n"
-	    "rcpt b@example.org\nbody 7bit\nsmtputf8 0\nbounce 0\n\n"
-	    "Subject: x\r\n\r\nhello\r\n",
-	    (long long)time(NULL), (unsigned long)getuid());
-	xasprintf(&path, "%s/msg/" OLD_ID, dir);
-	ATF_REQUIRE((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640)) !=
-	    -1);
-	ATF_REQUIRE(write(fd, entry, n) == n);
-	close(fd);
-	free(path);
-
+	dir = mkspool_entry(time(NULL));
 	pid = start_smarthost(&port);
 	xasprintf(&text, "[smarthost]\nhost = localhost\nport = %d\n"
 	    "tls = starttls\nca_file = %s/tests/certs/ca.pem\n"
@@ -351,13 +354,7 @@ ATF_TC_BODY(bounce_after_5xx, tc)
 	waitpid(pid, NULL, 0);
 	ATF_CHECK_EQ(res.sessions, 1);
 	free(res.reason);
-	ATF_REQUIRE_EQ(list_dir(dir, "msg", names, 4), 1);
-	ATF_REQUIRE_STREQ(names[0], OLD_ID);
-	ATF_REQUIRE_EQ(spool_open(dir, OLD_ID, LOCK_EX | LOCK_NB, &e,
-	    &cause), SPOOL_OK);
-	ATF_REQUIRE(TAILQ_FIRST(&e.meta.rcpts) != NULL);
-	ATF_CHECK_EQ(TAILQ_FIRST(&e.meta.rcpts)->state, SPOOL_RCPT_BOUNCING);
-	spool_close(&e);
+	check_held(dir);
 	conf_free(&c);
 	free(dir);
 }
