@@ -838,7 +838,7 @@ bs_data_end(struct bs *bs, struct bs_feed *f)
 	    (bs->opts->delivery == OPTS_DELIVERY_DEFAULT &&
 	    bs->conf->delivery == CONF_DELIVERY_QUEUE))
 		return;
-	/* Never wait here: the client's timeout runs (DESIGN.md 3). */
+	/* Never wait here: the client's timeout runs (Symfony: 60 s). */
 	memset(&req, 0, sizeof(req));
 	req.op = SUBMIT_OP_AFTER_BACKGROUND;
 	req.conf_path = bs->conf_arg;

@@ -1,7 +1,7 @@
 /*
  * mailferry: declarations shared by every program and module.
  *
- * Conventions (see shared STYLE.md): modules return -1 and fill a
+ * Conventions (src/README.md): modules return -1 and fill a
  * `char **cause` (a malloc'ed one-line message, no trailing newline,
  * never containing a secret); only a program's main decides the exit
  * status, from <sysexits.h>.  Every failure is classified where it is

@@ -1,5 +1,5 @@
 /*
- * The SMTP client of mailferry-send (DESIGN.md section 6).
+ * The SMTP client of mailferry-send (src/README.md has the big picture).
  *
  * Session: connect (every address in turn), implicit TLS or
  * greeting + EHLO + STARTTLS (refused as a temporary failure if not

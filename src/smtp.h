@@ -1,5 +1,5 @@
 /*
- * smtp.h: the SMTP client of mailferry-send (DESIGN.md section 6).
+ * smtp.h: the SMTP client of mailferry-send (src/README.md).
  *
  * One session to the smarthost carries a batch of messages:
  *

@@ -1,4 +1,4 @@
-# callers_test: every caller of CALLERS.md section 1, end to end.  Each
+# callers_test: every caller of tests/callers.md, end to end.  Each
 # case runs the front end with the caller's exact argv and a faithful
 # copy of what it writes on stdin, then checks what the smarthost got:
 # the envelope (sender, the exact recipient set after aliases and
@@ -1085,7 +1085,7 @@ daemon_mode_body()
 }
 
 atf_test_case unknown_letter
-unknown_letter_head() { atf_set descr "an unknown option letter is refused with 64 (DESIGN.md section 4)"; }
+unknown_letter_head() { atf_set descr "an unknown option letter is refused with 64 (mailferry(8), EXIT STATUS)"; }
 unknown_letter_body()
 {
 	mf_conf

@@ -23,6 +23,17 @@ assert_nothing_sent()
 	fi
 }
 
+# Assert the client sent nothing after its STARTTLS (but a QUIT in
+# clear) and did not finish a TLS handshake: it hung up at the reply.
+assert_nothing_after_starttls()
+{
+	atf_check -o match:'^C: STARTTLS' cat rec/session.1/transcript
+	if sed '1,/^C: STARTTLS/d' rec/session.1/transcript |
+	    grep -E '^(TLS )?C: |TLS established' | grep -v '^C: QUIT$'; then
+		atf_fail "the client went on after the STARTTLS reply"
+	fi
+}
+
 # The entry must still be queued, exit 0, and stderr says queued.
 assert_queued()
 {
@@ -84,6 +95,11 @@ bad_cert()
 	atf_check -o match:"$2" cat stderr
 	mf_wait_sessions 1
 	assert_nothing_sent
+	# The client aborts the handshake itself (SSL_VERIFY_PEER): the
+	# server never sees it complete.
+	if grep -q 'TLS established' rec/session.1/transcript; then
+		atf_fail "the handshake completed with an untrusted certificate"
+	fi
 }
 
 atf_test_case cert_wrong_name cleanup
@@ -109,9 +125,14 @@ starttls_missing_body()
 	mf_conf
 	msg | mf_sendmail -t -i >stdout 2>stderr
 	assert_queued
-	atf_check -o match:'STARTTLS' cat stderr
+	atf_check -o match:'does not offer STARTTLS; not sending in plain text' \
+	    cat stderr
 	mf_wait_sessions 1
 	assert_nothing_sent
+	# Not even asked for: the client gives up after the EHLO reply.
+	if grep -q '^C: STARTTLS' rec/session.1/transcript; then
+		atf_fail "STARTTLS sent although not advertised"
+	fi
 }
 starttls_missing_cleanup() { mf_smarthost_stop; }
 
@@ -124,8 +145,10 @@ starttls_refused_body()
 	mf_conf
 	msg | mf_sendmail -t -i >stdout 2>stderr
 	assert_queued
+	atf_check -o match:'STARTTLS refused.*454' cat stderr
 	mf_wait_sessions 1
 	assert_nothing_sent
+	assert_nothing_after_starttls
 }
 starttls_refused_cleanup() { mf_smarthost_stop; }
 
@@ -138,10 +161,103 @@ starttls_injection_body()
 	mf_conf
 	msg | mf_sendmail -t -i >stdout 2>stderr
 	assert_queued
+	# The specific refusal, not a later failure (no AUTH, say).
+	atf_check -o match:'STARTTLS response injection: 24 unexpected bytes after the 220' \
+	    cat stderr
+	mf_wait_sessions 1
+	assert_nothing_sent
+	# The client hung up at once: no handshake, no EHLO, no AUTH.
+	assert_nothing_after_starttls
+}
+starttls_injection_cleanup() { mf_smarthost_stop; }
+
+# mf_pin KIND: the sha256 pin of the good certificate, "cert" (the DER
+# certificate) or "spki" (its DER SubjectPublicKeyInfo, RFC 7469).
+mf_pin()
+{
+	mf_certs
+	case $1 in
+	cert)	"$MF_OPENSSL" x509 -in "$MF_CERTS/good.pem" -outform DER ;;
+	spki)	"$MF_OPENSSL" x509 -in "$MF_CERTS/good.pem" -pubkey -noout |
+		    "$MF_OPENSSL" pkey -pubin -outform DER ;;
+	other)	"$MF_OPENSSL" x509 -in "$MF_CERTS/wrongname.pem" -outform DER ;;
+	esac | sha256sum | awk '{print "sha256:" $1}'
+}
+
+# Deliver through a smarthost whose certificate matches the pin.
+pin_ok()
+{
+	mf_smarthost_start
+	pin=$(mf_pin "$1")
+	[ ${#pin} -eq 71 ] || atf_fail "cannot compute the pin: $pin"
+	mf_conf '[smarthost]' "fingerprint = $pin"
+	msg | mf_sendmail -t -i >stdout 2>stderr
+	atf_check -s exit:0 -o empty -e empty cat stdout stderr
+	mf_wait_sessions 1
+	atf_check -o match:'^dot 250' cat rec/session.1/msg.1.env
+	[ -z "$(mf_queue_ids)" ] || atf_fail "entry left in the queue"
+}
+
+atf_test_case pin_cert cleanup
+pin_cert_head() { atf_set descr "fingerprint pin of the certificate: delivered"; }
+pin_cert_body() { pin_ok cert; }
+pin_cert_cleanup() { mf_smarthost_stop; }
+
+atf_test_case pin_spki cleanup
+pin_spki_head() { atf_set descr "fingerprint pin of the public key (SPKI): delivered"; }
+pin_spki_body() { pin_ok spki; }
+pin_spki_cleanup() { mf_smarthost_stop; }
+
+atf_test_case pin_mismatch cleanup
+pin_mismatch_head() { atf_set descr "a verified certificate that does not match the pin: nothing sent, queued"; }
+pin_mismatch_body()
+{
+	mf_smarthost_start
+	mf_conf '[smarthost]' "fingerprint = $(mf_pin other)"
+	msg | mf_sendmail -t -i >stdout 2>stderr
+	atf_check -s exit:0 -o empty cat stdout
+	assert_queued
+	atf_check -o match:'does not match the pinned fingerprint' cat stderr
 	mf_wait_sessions 1
 	assert_nothing_sent
 }
-starttls_injection_cleanup() { mf_smarthost_stop; }
+pin_mismatch_cleanup() { mf_smarthost_stop; }
+
+atf_test_case tls_min_version cleanup
+tls_min_version_head() { atf_set descr "tls_min_version = 1.3 against a TLS 1.2 server: the handshake fails, queued"; }
+tls_min_version_body()
+{
+	mf_certs
+	# openssl s_server as an implicit-TLS server that stops at TLS 1.2.
+	# (-rev: it never reads its standard input.)
+	"$MF_OPENSSL" s_server -accept 127.0.0.1:0 -tls1_2 -rev \
+	    -cert "$MF_CERTS/good.pem" -key "$MF_CERTS/good.key" \
+	    -naccept 1 </dev/null >sserver.log 2>&1 &
+	echo $! >sserver.pid
+	i=0
+	while ! grep -q '^ACCEPT ' sserver.log; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && atf_fail "s_server did not start: $(cat sserver.log)"
+		sleep 0.1
+	done
+	MF_PORT=$(sed -n 's/^ACCEPT .*:\([0-9]*\)$/\1/p' sserver.log)
+	MF_TLS=implicit mf_conf '[smarthost]' 'tls_min_version = 1.3'
+	msg | mf_sendmail -t -i >stdout 2>stderr
+	assert_queued
+	atf_check -o match:'TLS handshake failed.*protocol version' cat stderr
+	# The server saw a ClientHello without TLS 1.2 in it.
+	i=0
+	while ! grep -q 'unsupported protocol' sserver.log; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && atf_fail "the client offered TLS 1.2: $(cat sserver.log)"
+		sleep 0.1
+	done
+}
+tls_min_version_cleanup()
+{
+	[ -s sserver.pid ] && kill "$(cat sserver.pid)" 2>/dev/null
+	return 0
+}
 
 atf_test_case auth_535 cleanup
 auth_535_head() { atf_set descr "AUTH refused (535) is temporary: queued"; }
@@ -225,6 +341,78 @@ mail_5xx_body()
 	[ -z "$(mf_queue_ids)" ] || atf_fail "the refused entry is still queued"
 }
 mail_5xx_cleanup() { mf_smarthost_stop; }
+
+atf_test_case size_limit cleanup
+size_limit_head() { atf_set descr "a message over the advertised SIZE: refused before MAIL, exit 69"; }
+size_limit_body()
+{
+	mf_smarthost_start -z 50
+	mf_conf
+	msg | mf_sendmail -t -i >stdout 2>stderr
+	st=$?
+	[ $st -eq 69 ] || atf_fail "exit $st, wanted 69: $(cat stderr)"
+	atf_check -o match:"552 5.3.4 message size [0-9]+ exceeds the smarthost's limit of 50" \
+	    cat stderr
+	mf_wait_sessions 1
+	# The client's own check: no transaction at all.
+	if grep -E '^(TLS )?C: (MAIL|RCPT|DATA)' rec/session.1/transcript; then
+		atf_fail "a transaction for a message over the SIZE limit"
+	fi
+	[ -z "$(mf_queue_ids)" ] || atf_fail "the refused entry is still queued"
+}
+size_limit_cleanup() { mf_smarthost_stop; }
+
+atf_test_case ehlo_refused cleanup
+ehlo_refused_head() { atf_set descr "EHLO refused in clear: no HELO fallback, never plaintext, queued"; }
+ehlo_refused_body()
+{
+	echo 'on EHLO reply 502 5.5.2 EHLO not implemented' >script
+	mf_smarthost_start -s script
+	mf_conf
+	msg | mf_sendmail -t -i >stdout 2>stderr
+	assert_queued
+	atf_check -o match:'EHLO refused, so no STARTTLS; not sending in plain text' \
+	    cat stderr
+	mf_wait_sessions 1
+	assert_nothing_sent
+	if grep -q '^C: HELO' rec/session.1/transcript; then
+		atf_fail "HELO sent in clear"
+	fi
+}
+ehlo_refused_cleanup() { mf_smarthost_stop; }
+
+atf_test_case soft_limits cleanup
+soft_limits_head() { atf_set descr "a soft file size limit of 0: the helpers raise it to the hard limit and deliver"; }
+soft_limits_body()
+{
+	mf_smarthost_start
+	mf_conf
+	# Only pipes are written under the limit (it applies to files).
+	{ (ulimit -S -f 0; msg | mf_sendmail -t -i; echo "rc=$?") 2>&1; } |
+	    cat >out
+	atf_check -o inline:'rc=0\n' cat out
+	mf_wait_sessions 1
+	atf_check -o match:'^dot 250' cat rec/session.1/msg.1.env
+	[ -z "$(mf_queue_ids)" ] || atf_fail "entry left in the queue"
+}
+soft_limits_cleanup() { mf_smarthost_stop; }
+
+atf_test_case hard_limits cleanup
+hard_limits_head() { atf_set descr "a hard file size limit: mailferry-queue refuses to run (75, one line), nothing queued"; }
+hard_limits_body()
+{
+	mf_smarthost_start
+	mf_conf
+	{ (ulimit -f 100; msg | mf_sendmail -t -i; echo "rc=$?") 2>&1; } |
+	    cat >out
+	grep -q '^rc=75$' out || atf_fail "wanted exit 75: $(cat out)"
+	atf_check -o match:'refusing to run: the file size \(ulimit -f\) limit is too low' \
+	    cat out
+	[ -z "$(mf_queue_ids)" ] || atf_fail "queued under the limit"
+	[ "$(cat rec/sessions 2>/dev/null || echo 0)" = 0 ] ||
+	    atf_fail "the smarthost was contacted"
+}
+hard_limits_cleanup() { mf_smarthost_stop; }
 
 atf_test_case data_5xx cleanup
 data_5xx_head() { atf_set descr "5xx after DATA: exit 69 in the foreground, entry removed"; }
@@ -431,6 +619,14 @@ atf_init_test_cases()
 	atf_add_test_case starttls_missing
 	atf_add_test_case starttls_refused
 	atf_add_test_case starttls_injection
+	atf_add_test_case pin_cert
+	atf_add_test_case pin_spki
+	atf_add_test_case pin_mismatch
+	atf_add_test_case tls_min_version
+	atf_add_test_case size_limit
+	atf_add_test_case ehlo_refused
+	atf_add_test_case soft_limits
+	atf_add_test_case hard_limits
 	atf_add_test_case auth_535
 	atf_add_test_case oauth
 	atf_add_test_case oauth_refused

@@ -6,8 +6,18 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <atf-c.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +137,226 @@ ATF_TC_BODY(age_steps, tc)
 			    (long long)e.age, (long long)t[i].want);
 	}
 	conf_free(&c);
+}
+
+/*
+ * renameat(2) as the spool calls it: only a commit (an entry moving
+ * from tmp/ to msg/) uses it.  This definition takes the place of
+ * libc's for the library linked into this program; with fail_commits
+ * set every commit fails as on a full disk.
+ */
+static int	 fail_commits;
+
+int
+renameat(int olddirfd, const char *oldpath, int newdirfd,
+    const char *newpath)
+{
+	if (fail_commits) {
+		errno = ENOSPC;
+		return (-1);
+	}
+#ifdef SYS_renameat
+	return ((int)syscall(SYS_renameat, olddirfd, oldpath, newdirfd,
+	    newpath));
+#else
+	return ((int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd,
+	    newpath, 0));
+#endif
+}
+
+/* The names in dir/sub, but dot files; returns how many. */
+static int
+list_dir(const char *dir, const char *sub, char names[][64], int max)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*path;
+	int		 n = 0;
+
+	xasprintf(&path, "%s/%s", dir, sub);
+	ATF_REQUIRE((d = opendir(path)) != NULL);
+	free(path);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n < max)
+			strlcpy(names[n], de->d_name, sizeof(names[n]));
+		n++;
+	}
+	closedir(d);
+	return (n);
+}
+
+#define OLD_ID	"0123456789ABCDEF"
+
+/*
+ * A new spool under the work directory holding entry OLD_ID of ours,
+ * from a@example.com to b@example.org, created at created.
+ */
+static char *
+mkspool_entry(time_t created)
+{
+	char	 tmpl[] = "spool.XXXXXX", cwd[PATH_MAX], entry[512];
+	char	*dir, *path, *cause = NULL;
+	int	 fd, n;
+
+	ATF_REQUIRE(mkdtemp(tmpl) != NULL);
+	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
+	xasprintf(&dir, "%s/%s", cwd, tmpl);
+	ATF_REQUIRE(spool_mkdirs(dir, &cause) == 0);
+	n = snprintf(entry, sizeof(entry), "mailferry-spool 1\nid " OLD_ID
+	    "\ncreated %lld\nuid %lu\nsender a@example.com\n"
+	    "rcpt b@example.org\nbody 7bit\nsmtputf8 0\nbounce 0\n\n"
+	    "Subject: x\r\n\r\nhello\r\n",
+	    (long long)created, (unsigned long)getuid());
+	xasprintf(&path, "%s/msg/" OLD_ID, dir);
+	ATF_REQUIRE((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640)) !=
+	    -1);
+	ATF_REQUIRE(write(fd, entry, n) == n);
+	close(fd);
+	free(path);
+	return (dir);
+}
+
+/* OLD_ID is the only entry left, its recipient "bouncing". */
+static void
+check_held(const char *dir)
+{
+	struct spool_entry	 e;
+	char			 names[4][64], *cause = NULL;
+
+	ATF_REQUIRE_EQ(list_dir(dir, "msg", names, 4), 1);
+	ATF_REQUIRE_STREQ(names[0], OLD_ID);
+	ATF_REQUIRE_EQ(spool_open(dir, OLD_ID, LOCK_EX | LOCK_NB, &e,
+	    &cause), SPOOL_OK);
+	ATF_REQUIRE(TAILQ_FIRST(&e.meta.rcpts) != NULL);
+	ATF_CHECK_EQ(TAILQ_FIRST(&e.meta.rcpts)->state, SPOOL_RCPT_BOUNCING);
+	spool_close(&e);
+}
+
+/*
+ * An expired entry whose bounce cannot be committed stays in the spool,
+ * its recipient "bouncing"; the next run queues the bounce and only
+ * then removes the entry.  A message leaves only once reported.
+ */
+ATF_TC_WITHOUT_HEAD(bounce_before_remove);
+ATF_TC_BODY(bounce_before_remove, tc)
+{
+	struct conf		 c;
+	struct runq_opts	 ro;
+	struct runq_result	 res;
+	struct spool_entry	 e;
+	char			*dir, *cause = NULL, names[4][64];
+
+	dir = mkspool_entry(time(NULL) - HOUR);
+	/* Its age grows by RUNQ_AGE_SLACK at most a run: over max_age. */
+	mkconf(&c, 5 * MIN, 4 * HOUR, MIN);
+	c.queue_dir = xstrdup(dir);
+	memset(&ro, 0, sizeof(ro));
+	ro.owner = SPOOL_ANY_OWNER;
+
+	/* The bounce cannot be written: the entry stays, bouncing. */
+	fail_commits = 1;
+	memset(&res, 0, sizeof(res));
+	(void)runq_run(&c, &ro, &res);
+	fail_commits = 0;
+	free(res.reason);
+	check_held(dir);
+
+	/* Now it can: the bounce is queued, then the entry removed. */
+	memset(&res, 0, sizeof(res));
+	(void)runq_run(&c, &ro, &res);
+	free(res.reason);
+	ATF_REQUIRE_EQ(list_dir(dir, "msg", names, 4), 1);
+	ATF_CHECK(strcmp(names[0], OLD_ID) != 0);
+	ATF_REQUIRE_EQ(spool_open(dir, names[0], 0, &e, &cause), SPOOL_OK);
+	ATF_CHECK(e.meta.is_bounce);
+	spool_close(&e);
+	conf_free(&c);
+	free(dir);
+}
+
+/*
+ * Start tests/smarthost with a script refusing every recipient (550);
+ * returns its pid and sets *port.
+ */
+static pid_t
+start_smarthost(int *port)
+{
+	FILE	*f;
+	pid_t	 pid;
+	int	 i;
+
+	ATF_REQUIRE(system("sh " MF_SRCDIR "/tests/gen-certs.sh "
+	    MF_BUILDDIR "/tests/certs >/dev/null 2>&1") == 0);
+	ATF_REQUIRE((f = fopen("script", "w")) != NULL);
+	fprintf(f, "on RCPT reply 550 5.1.1 no such user\n");
+	fclose(f);
+	ATF_REQUIRE((pid = fork()) != -1);
+	if (pid == 0) {
+		execl(MF_BUILDDIR "/tests/smarthost", "smarthost", "-P", "port",
+		    "-a", "60", "-s", "script",
+		    "-c", MF_BUILDDIR "/tests/certs/good.pem",
+		    "-k", MF_BUILDDIR "/tests/certs/good.key", (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100; i++) {
+		if ((f = fopen("port", "r")) != NULL) {
+			if (fscanf(f, "%d", port) == 1) {
+				fclose(f);
+				return (pid);
+			}
+			fclose(f);
+		}
+		usleep(100000);
+	}
+	kill(pid, SIGTERM);
+	atf_tc_fail("the smarthost did not start");
+	return (-1);
+}
+
+/*
+ * A recipient refused with a 5xx and a bounce that cannot be committed:
+ * the entry stays, "bouncing", and is not counted as finished.
+ */
+ATF_TC_WITHOUT_HEAD(bounce_after_5xx);
+ATF_TC_BODY(bounce_after_5xx, tc)
+{
+	struct conf		 c;
+	struct runq_opts	 ro;
+	struct runq_result	 res;
+	FILE			*f;
+	char			*dir, *text, *cause = NULL;
+	pid_t			 pid;
+	int			 port;
+
+	dir = mkspool_entry(time(NULL));
+	pid = start_smarthost(&port);
+	xasprintf(&text, "[smarthost]\nhost = localhost\nport = %d\n"
+	    "tls = starttls\nca_file = %s/tests/certs/ca.pem\n"
+	    "timeout = 10s\nconnect_timeout = 5s\n[sender]\n"
+	    "domain = example.org\n[queue]\ndir = %s\n", port,
+	    MF_BUILDDIR, dir);
+	ATF_REQUIRE((f = fmemopen(text, strlen(text), "r")) != NULL);
+	conf_init(&c);
+	ATF_REQUIRE_MSG(conf_load_fp(&c, f, "test.conf", &cause) == 0, "%s",
+	    cause);
+	fclose(f);
+	free(text);
+	memset(&ro, 0, sizeof(ro));
+	ro.owner = SPOOL_ANY_OWNER;
+
+	fail_commits = 1;
+	memset(&res, 0, sizeof(res));
+	(void)runq_run(&c, &ro, &res);
+	fail_commits = 0;
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	ATF_CHECK_EQ(res.sessions, 1);
+	free(res.reason);
+	check_held(dir);
+	conf_free(&c);
+	free(dir);
 }
 
 ATF_TC_WITHOUT_HEAD(expired);
@@ -292,6 +522,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, backoff_table);
 	ATF_TP_ADD_TC(tp, age_steps);
 	ATF_TP_ADD_TC(tp, expired);
+	ATF_TP_ADD_TC(tp, bounce_before_remove);
+	ATF_TP_ADD_TC(tp, bounce_after_5xx);
 	ATF_TP_ADD_TC(tp, due);
 	ATF_TP_ADD_TC(tp, schedule);
 	ATF_TP_ADD_TC(tp, life_steady);

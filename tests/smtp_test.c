@@ -16,6 +16,9 @@
 #include "reply.h"
 #include "auth.h"
 #include "smtp.h"
+#include "tls.h"
+
+#include <openssl/x509v3.h>
 
 static const struct {
 	const char	*in;
@@ -313,9 +316,76 @@ ATF_TC_BODY(auth_choose_table, tc)
 	}
 }
 
+/*
+ * The client context: peer verification, and a minimum version of at
+ * least TLS 1.2 whatever the caller asks for.
+ */
+ATF_TC_WITHOUT_HEAD(tls_ctx);
+ATF_TC_BODY(tls_ctx, tc)
+{
+	SSL_CTX	*ctx;
+	char	*cause = NULL;
+
+	ctx = tls_ctx_new(NULL, TLS1_VERSION, &cause);
+	ATF_REQUIRE_MSG(ctx != NULL, "%s", cause);
+	ATF_CHECK_EQ(SSL_CTX_get_min_proto_version(ctx), TLS1_2_VERSION);
+	ATF_CHECK_EQ(SSL_CTX_get_verify_mode(ctx), SSL_VERIFY_PEER);
+	SSL_CTX_free(ctx);
+	ctx = tls_ctx_new(NULL, TLS1_3_VERSION, &cause);
+	ATF_REQUIRE_MSG(ctx != NULL, "%s", cause);
+	ATF_CHECK_EQ(SSL_CTX_get_min_proto_version(ctx), TLS1_3_VERSION);
+	SSL_CTX_free(ctx);
+}
+
+/*
+ * A connection verifies the name it was given: SNI and the expected
+ * host name, no partial wildcards ("m*.example.org"); an IP literal is
+ * checked as an address, never as a name, and sent as no SNI.
+ */
+ATF_TC_WITHOUT_HEAD(tls_names);
+ATF_TC_BODY(tls_names, tc)
+{
+	X509_VERIFY_PARAM	*param;
+	SSL_CTX			*ctx;
+	SSL			*ssl;
+	char			*cause = NULL, *ip;
+	const char		*name;
+
+	ctx = tls_ctx_new(NULL, TLS1_2_VERSION, &cause);
+	ATF_REQUIRE_MSG(ctx != NULL, "%s", cause);
+	ssl = tls_new(ctx, "mail.example.org", &cause);
+	ATF_REQUIRE_MSG(ssl != NULL, "%s", cause);
+	param = SSL_get0_param(ssl);
+	name = X509_VERIFY_PARAM_get0_host(param, 0);
+	ATF_REQUIRE(name != NULL);
+	ATF_CHECK_STREQ(name, "mail.example.org");
+	ATF_CHECK(X509_VERIFY_PARAM_get0_host(param, 1) == NULL);
+	ATF_CHECK(X509_VERIFY_PARAM_get_hostflags(param) &
+	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	ATF_REQUIRE(name != NULL);
+	ATF_CHECK_STREQ(name, "mail.example.org");
+	SSL_free(ssl);
+
+	ssl = tls_new(ctx, "127.0.0.1", &cause);
+	ATF_REQUIRE_MSG(ssl != NULL, "%s", cause);
+	param = SSL_get0_param(ssl);
+	ATF_CHECK(X509_VERIFY_PARAM_get0_host(param, 0) == NULL);
+	ip = X509_VERIFY_PARAM_get1_ip_asc(param);
+	ATF_REQUIRE(ip != NULL);
+	ATF_CHECK_STREQ(ip, "127.0.0.1");
+	OPENSSL_free(ip);
+	/* No SNI for an address (RFC 6066 section 3). */
+	ATF_CHECK(SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) == NULL);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, canon_table);
+	ATF_TP_ADD_TC(tp, tls_ctx);
+	ATF_TP_ADD_TC(tp, tls_names);
 	ATF_TP_ADD_TC(tp, canon_splits);
 	ATF_TP_ADD_TC(tp, canon_bound);
 	ATF_TP_ADD_TC(tp, canon_random);

@@ -216,6 +216,49 @@ check_message(const struct spool_entry *e, const char *msg, size_t len)
 	free(buf);
 }
 
+/*
+ * fsync(2) as the spool calls it: this definition takes the place of
+ * libc's for the library linked into this program.  It records the
+ * inode of every descriptor synced, then syncs it (fdatasync).
+ */
+static struct {
+	dev_t	dev;
+	ino_t	ino;
+}		 synced[64];
+static size_t	 nsynced;
+
+int
+fsync(int fd)
+{
+	struct stat	 st;
+
+	if (fstat(fd, &st) == 0 && nsynced < sizeof(synced) /
+	    sizeof(synced[0])) {
+		synced[nsynced].dev = st.st_dev;
+		synced[nsynced].ino = st.st_ino;
+		nsynced++;
+	}
+	return (fdatasync(fd));
+}
+
+/* Whether dir/sub/name (name may be NULL) was given to fsync(). */
+static int
+was_synced(const char *dir, const char *sub, const char *name)
+{
+	struct stat	 st;
+	char		*path;
+	size_t		 i;
+
+	xasprintf(&path, "%s/%s%s%s", dir, sub, name != NULL ? "/" : "",
+	    name != NULL ? name : "");
+	ATF_REQUIRE_MSG(stat(path, &st) == 0, "%s", path);
+	free(path);
+	for (i = 0; i < nsynced; i++)
+		if (synced[i].dev == st.st_dev && synced[i].ino == st.st_ino)
+			return (1);
+	return (0);
+}
+
 ATF_TC_WITHOUT_HEAD(id_valid);
 ATF_TC_BODY(id_valid, tc)
 {
@@ -409,6 +452,43 @@ ATF_TC_BODY(door_to_spool, tc)
 	/* The table holds both kinds. */
 	ATF_CHECK(accepted > 10);
 	ATF_CHECK(refused > 0);
+	free(dir);
+}
+
+/* Under rewrite_from = always only the configured sender is accepted. */
+ATF_TC_WITHOUT_HEAD(force_sender);
+ATF_TC_BODY(force_sender, tc)
+{
+	struct spool_policy	 pol = { 1000, "sender@example.com", NULL };
+	struct spool_meta	 m;
+	enum spool_error	 err;
+	char			*dir, *frame, *cause = NULL;
+	char			 id[SPOOL_ID_LEN + 1];
+	size_t			 flen;
+	int			 fd;
+
+	dir = mkspool();
+	sample_meta(&m);
+	frame = build_frame(&m, "x\r\n", 3, &flen);
+	fd = mem_fd(frame, flen);
+	ATF_CHECK_EQ(spool_commit_stream(dir, fd, 1234, &pol, id, &err,
+	    &cause), 0);
+	close(fd);
+	free(cause);
+	cause = NULL;
+	ATF_CHECK_EQ(count_dir(dir, "msg"), 1);
+	pol.force_sender = "other@example.com";
+	fd = mem_fd(frame, flen);
+	ATF_CHECK_EQ(spool_commit_stream(dir, fd, 1234, &pol, id, &err,
+	    &cause), -1);
+	close(fd);
+	ATF_CHECK_EQ(err, SPOOL_ERR_POLICY);
+	ATF_CHECK(cause != NULL && strstr(cause, "rewrite_from") != NULL);
+	free(cause);
+	ATF_CHECK_EQ(count_dir(dir, "msg"), 1);
+	ATF_CHECK_EQ(count_dir(dir, "tmp"), 0);
+	spool_meta_free(&m);
+	free(frame);
 	free(dir);
 }
 
@@ -848,6 +928,8 @@ ATF_TC_BODY(hostile_state, tc)
 		"mailferry-state 1\nid " GOOD_ID "\nattempts 1\n"
 		    "last_attempt 05\nnext_attempt 6\nwarned 0\n"
 	};
+	static const char valid[] = "mailferry-state 1\nid " GOOD_ID
+	    "\nattempts 7\nlast_attempt 5\nnext_attempt 6\nwarned 0\n";
 	struct spool_entry	 e;
 	char			*dir, *path;
 	size_t			 i;
@@ -862,6 +944,16 @@ ATF_TC_BODY(hostile_state, tc)
 	xasprintf(&path, "%s/state/%s", dir, GOOD_ID);
 	ATF_REQUIRE(unlink(path) == 0);
 	ATF_REQUIRE(symlink("/etc/passwd", path) == 0);
+	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_CORRUPT);
+	ATF_REQUIRE(unlink(path) == 0);
+	/* A link to a valid state file is refused as well (O_NOFOLLOW). */
+	put_file(dir, "tmp", "valid", valid, strlen(valid));
+	put_file(dir, "state", GOOD_ID, valid, strlen(valid));
+	ATF_REQUIRE_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_OK);
+	ATF_CHECK_EQ(e.attempts, 7);
+	spool_close(&e);
+	ATF_REQUIRE(unlink(path) == 0);
+	ATF_REQUIRE(symlink("../tmp/valid", path) == 0);
 	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_CORRUPT);
 	ATF_REQUIRE(unlink(path) == 0);
 	ATF_CHECK_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_OK);
@@ -922,6 +1014,71 @@ ATF_TC_BODY(state_roundtrip, tc)
 	spool_close(&e);
 	ATF_REQUIRE_EQ(open_entry(dir, GOOD_ID, 0, &e), SPOOL_OK);
 	ATF_CHECK_EQ(e.attempts, 4);
+	spool_close(&e);
+	free(dir);
+}
+
+/*
+ * Durability: a committed entry, and each state file, are synced
+ * before they are renamed into place, and so is the directory that
+ * holds the new name, before success is reported.
+ */
+ATF_TC_WITHOUT_HEAD(fsync_durable);
+ATF_TC_BODY(fsync_durable, tc)
+{
+	struct spool_meta	 m;
+	struct spool_entry	 e;
+	enum spool_error	 err;
+	char			*dir, *frame, *cause = NULL;
+	char			 id[SPOOL_ID_LEN + 1];
+	const char		 msg[] = "Subject: x\r\n\r\nhello\r\n";
+	size_t			 flen;
+
+	dir = mkspool();
+	sample_meta(&m);
+	frame = build_frame(&m, msg, sizeof(msg) - 1, &flen);
+	nsynced = 0;
+	ATF_REQUIRE(commit_buf(dir, frame, flen, 1000, id, &err) == 0);
+	ATF_CHECK_MSG(was_synced(dir, "msg", id), "msg/ID not synced");
+	ATF_CHECK_MSG(was_synced(dir, "msg", NULL), "msg/ not synced");
+
+	ATF_REQUIRE_EQ(open_entry(dir, id, LOCK_EX | LOCK_NB, &e),
+	    SPOOL_OK);
+	e.attempts = 1;
+	nsynced = 0;
+	ATF_REQUIRE(spool_state_write(dir, &e, &cause) == 0);
+	free(cause);
+	ATF_CHECK_MSG(was_synced(dir, "state", id), "state/ID not synced");
+	ATF_CHECK_MSG(was_synced(dir, "state", NULL), "state/ not synced");
+	spool_close(&e);
+	spool_meta_free(&m);
+	free(frame);
+	free(dir);
+}
+
+/*
+ * spool_open_owned(): another uid's entry is SPOOL_NOT_MINE and is left
+ * unlocked; the owner's own opens.
+ */
+ATF_TC_WITHOUT_HEAD(owner);
+ATF_TC_BODY(owner, tc)
+{
+	struct spool_entry	 e, f;
+	char			*dir, *cause = NULL;
+
+	dir = mkspool();
+	put_file(dir, "msg", GOOD_ID, good_entry, strlen(good_entry));
+	ATF_CHECK_EQ(spool_open_owned(dir, GOOD_ID, LOCK_EX | LOCK_NB, 1001,
+	    &e, &cause), SPOOL_NOT_MINE);
+	free(cause);
+	cause = NULL;
+	ATF_REQUIRE_EQ(open_entry(dir, GOOD_ID, LOCK_EX | LOCK_NB, &f),
+	    SPOOL_OK);
+	spool_close(&f);
+	ATF_CHECK_EQ(spool_open_owned(dir, GOOD_ID, LOCK_EX | LOCK_NB, 1000,
+	    &e, &cause), SPOOL_OK);
+	free(cause);
+	ATF_CHECK_EQ(e.uid, 1000);
 	spool_close(&e);
 	free(dir);
 }
@@ -1370,6 +1527,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, frame_roundtrip);
 	ATF_TP_ADD_TC(tp, null_sender_bounce);
 	ATF_TP_ADD_TC(tp, door_to_spool);
+	ATF_TP_ADD_TC(tp, force_sender);
 	ATF_TP_ADD_TC(tp, trailing_ignored);
 	ATF_TP_ADD_TC(tp, truncated_never_committed);
 	ATF_TP_ADD_TC(tp, bad_frames);
@@ -1379,6 +1537,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, hostile_files);
 	ATF_TP_ADD_TC(tp, hostile_state);
 	ATF_TP_ADD_TC(tp, state_roundtrip);
+	ATF_TP_ADD_TC(tp, fsync_durable);
+	ATF_TP_ADD_TC(tp, owner);
 	ATF_TP_ADD_TC(tp, lock);
 	ATF_TP_ADD_TC(tp, gone_after_lock);
 	ATF_TP_ADD_TC(tp, list_remove_quarantine);
