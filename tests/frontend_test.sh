@@ -229,6 +229,7 @@ not_accepted_cleanup()
 {
 	[ -e mounted ] && umount spool/tmp
 	return 0
+}
 
 atf_test_case die_escapes
 die_escapes_head()
