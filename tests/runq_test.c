@@ -260,13 +260,11 @@ ATF_TC_BODY(bounce_before_remove, tc)
 	memset(&res, 0, sizeof(res));
 	(void)runq_run(&c, &ro, &res);
 	fail_commits = 0;
-	free(res.reason);
 	check_held(dir);
 
 	/* Now it can: the bounce is queued, then the entry removed. */
 	memset(&res, 0, sizeof(res));
 	(void)runq_run(&c, &ro, &res);
-	free(res.reason);
 	ATF_REQUIRE_EQ(list_dir(dir, "msg", names, 4), 1);
 	ATF_CHECK(strcmp(names[0], OLD_ID) != 0);
 	ATF_REQUIRE_EQ(spool_open(dir, names[0], 0, &e, &cause), SPOOL_OK);
@@ -353,7 +351,6 @@ ATF_TC_BODY(bounce_after_5xx, tc)
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	ATF_CHECK_EQ(res.sessions, 1);
-	free(res.reason);
 	check_held(dir);
 	conf_free(&c);
 	free(dir);
