@@ -21,7 +21,7 @@ libs="$(pkg-config --libs libbsd-overlay openssl inih)"
 objs=
 for f in "$src"/src/*.c "$src"/compat/*.c; do
 	case $(basename "$f") in
-	main.c|queue_main.c|send_main.c) continue ;;
+	*main.c) continue ;;
 	esac
 	o="$obj/$(basename "$f" .c).o"
 	# compat files are only needed where libc/libbsd lack the function;
