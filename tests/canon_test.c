@@ -195,7 +195,8 @@ check_case(const struct tcase *t, const char *msg, size_t len)
 	size_t	*ends, i, k;
 	char	 how[64];
 
-	ends = xcalloc(len + 1, sizeof(*ends));
+	/* Room for the byte-wise ends and for the three "thirds". */
+	ends = xcalloc(len + 3, sizeof(*ends));
 	ends[0] = len;
 	check_split(t, msg, len, ends, 1, "whole");
 	for (i = 0; i < len; i++)

@@ -251,6 +251,7 @@ ATF_TC_BODY(bounce_before_remove, tc)
 	dir = mkspool_entry(time(NULL) - HOUR);
 	/* Its age grows by RUNQ_AGE_SLACK at most a run: over max_age. */
 	mkconf(&c, 5 * MIN, 4 * HOUR, MIN);
+	free(c.queue_dir);
 	c.queue_dir = xstrdup(dir);
 	memset(&ro, 0, sizeof(ro));
 	ro.owner = SPOOL_ANY_OWNER;
