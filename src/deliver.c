@@ -151,14 +151,17 @@ fail:
 int
 deliver_open(struct deliver *d, char **cause)
 {
+	char	*ignored = NULL;
+
 	if (submit_open(&d->sub, d->conf_arg, cause) == -1) {
 		d->status = EX_TEMPFAIL;
 		return (-1);
 	}
 	d->opened = 1;
-	if (frame_write_header(d->sub.frame_fd, &d->meta, cause) == -1) {
+	if (frame_write_header(d->sub.frame_fd, &d->meta, &ignored) == -1) {
 		/* The helper went away: its exit status says why. */
 		d->sub.broken = 1;
+		free(ignored);
 	}
 	return (0);
 }
