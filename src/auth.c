@@ -13,6 +13,9 @@
  *	AUTH OAUTHBEARER base64("n,a=" user "," ^A "auth=Bearer " token ^A ^A)
  * They are used only when configured: auto never sends a password as
  * a token or a token as a password.
+ * CRAM-MD5 (RFC 2195), only when configured, answers the one 334
+ * challenge with base64(user SP hex(HMAC-MD5(password, challenge))).
+ * SCRAM-SHA-256[-PLUS] is scram.c's.
  *
  * Every buffer that held a password or a payload is freezero'd by
  * whoever owns it, right after use.
@@ -20,55 +23,77 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "mailferry.h"
 #include "conf.h"
 #include "reply.h"
 #include "auth.h"
 
+#define AUTH_PREFS_MAX	4
+
 /*
- * Pick the mechanism for the configured auth (enum conf_auth) among the
- * offered ones (EHLO_AUTH_*).  auto prefers PLAIN, then LOGIN: both
- * send the password in the clear inside TLS, PLAIN in one round trip.
+ * What each auth setting (enum conf_auth) accepts, best first.  auto
+ * prefers SCRAM-SHA-256-PLUS, then SCRAM-SHA-256 (neither sends the
+ * password, and a server that does not know it cannot pass), then
+ * PLAIN, then LOGIN (both send it in the clear inside TLS).  CRAM-MD5
+ * (its server must store the password in the clear) and the OAuth
+ * mechanisms (a token, not a password) are used only when configured.
+ */
+static const struct {
+	int		 conf;
+	unsigned int	 mechs[AUTH_PREFS_MAX];
+} auth_prefs[] = {
+	{ CONF_AUTH_AUTO, { EHLO_AUTH_SCRAM_SHA_256_PLUS,
+	    EHLO_AUTH_SCRAM_SHA_256, EHLO_AUTH_PLAIN, EHLO_AUTH_LOGIN } },
+	{ CONF_AUTH_SCRAM, { EHLO_AUTH_SCRAM_SHA_256_PLUS,
+	    EHLO_AUTH_SCRAM_SHA_256 } },
+	{ CONF_AUTH_SCRAM_PLUS, { EHLO_AUTH_SCRAM_SHA_256_PLUS } },
+	{ CONF_AUTH_PLAIN, { EHLO_AUTH_PLAIN } },
+	{ CONF_AUTH_LOGIN, { EHLO_AUTH_LOGIN } },
+	{ CONF_AUTH_CRAM_MD5, { EHLO_AUTH_CRAM_MD5 } },
+	{ CONF_AUTH_XOAUTH2, { EHLO_AUTH_XOAUTH2 } },
+	{ CONF_AUTH_OAUTHBEARER, { EHLO_AUTH_OAUTHBEARER } },
+};
+
+/*
+ * Pick the mechanism for the configured auth among the offered ones
+ * (EHLO_AUTH_*).  The caller removes SCRAM-SHA-256-PLUS from offered
+ * when the connection cannot bind to it (not TLS 1.3).
  */
 int
 auth_choose(int conf_auth, unsigned int offered, unsigned int *mech,
     char **cause)
 {
-	switch (conf_auth) {
-	case CONF_AUTH_AUTO:
-		if (offered & EHLO_AUTH_PLAIN)
-			*mech = EHLO_AUTH_PLAIN;
-		else if (offered & EHLO_AUTH_LOGIN)
-			*mech = EHLO_AUTH_LOGIN;
-		else {
-			xasprintf(cause, "the smarthost offers neither AUTH "
-			    "PLAIN nor AUTH LOGIN");
-			return (-1);
+	char	 names[128];
+	size_t	 i, j;
+
+	for (i = 0; i < sizeof(auth_prefs) / sizeof(auth_prefs[0]); i++) {
+		if (auth_prefs[i].conf != conf_auth)
+			continue;
+		names[0] = '\0';
+		for (j = 0; j < AUTH_PREFS_MAX && auth_prefs[i].mechs[j] != 0;
+		    j++) {
+			if (offered & auth_prefs[i].mechs[j]) {
+				*mech = auth_prefs[i].mechs[j];
+				return (0);
+			}
+			if (j > 0)
+				strlcat(names, ", ", sizeof(names));
+			strlcat(names, auth_mech_name(auth_prefs[i].mechs[j]),
+			    sizeof(names));
 		}
-		return (0);
-	case CONF_AUTH_PLAIN:
-	case CONF_AUTH_LOGIN:
-	case CONF_AUTH_XOAUTH2:
-	case CONF_AUTH_OAUTHBEARER:
-		*mech = conf_auth == CONF_AUTH_PLAIN ? EHLO_AUTH_PLAIN :
-		    conf_auth == CONF_AUTH_LOGIN ? EHLO_AUTH_LOGIN :
-		    conf_auth == CONF_AUTH_XOAUTH2 ? EHLO_AUTH_XOAUTH2 :
-		    EHLO_AUTH_OAUTHBEARER;
-		if ((offered & *mech) == 0) {
-			xasprintf(cause, "the smarthost does not offer AUTH "
-			    "%s", auth_mech_name(*mech));
-			return (-1);
-		}
-		return (0);
-	default:
-		xasprintf(cause, "unsupported auth setting %d", conf_auth);
+		xasprintf(cause, "the smarthost does not offer AUTH %s%s",
+		    j > 1 ? "any of " : "", names);
 		return (-1);
 	}
+	xasprintf(cause, "unsupported auth setting %d", conf_auth);
+	return (-1);
 }
 
 /* The SASL name of an EHLO_AUTH_* flag. */
@@ -80,6 +105,12 @@ auth_mech_name(unsigned int mech)
 		return ("PLAIN");
 	case EHLO_AUTH_LOGIN:
 		return ("LOGIN");
+	case EHLO_AUTH_CRAM_MD5:
+		return ("CRAM-MD5");
+	case EHLO_AUTH_SCRAM_SHA_256:
+		return ("SCRAM-SHA-256");
+	case EHLO_AUTH_SCRAM_SHA_256_PLUS:
+		return ("SCRAM-SHA-256-PLUS");
 	case EHLO_AUTH_XOAUTH2:
 		return ("XOAUTH2");
 	case EHLO_AUTH_OAUTHBEARER:
@@ -207,5 +238,39 @@ auth_bearer(unsigned int mech, const char *user, const char *token,
 		    user, token);
 	b64 = auth_b64(raw, (size_t)len, outlen);
 	freezero(raw, (size_t)len);
+	return (b64);
+}
+
+/*
+ * The CRAM-MD5 response (RFC 2195) to the decoded challenge chal (len
+ * bytes).  The caller freezero's the result.
+ */
+char *
+auth_cram_md5(const char *user, const char *pass, const unsigned char *chal,
+    size_t len, size_t *outlen, char **cause)
+{
+	unsigned char	 mac[EVP_MAX_MD_SIZE];
+	unsigned int	 maclen = 0, i;
+	char		 hex[2 * EVP_MAX_MD_SIZE + 1], *raw, *b64;
+	int		 rlen;
+
+	if (*user == '\0' || strlen(user) > AUTH_CRED_MAX ||
+	    strlen(pass) > AUTH_CRED_MAX || strpbrk(user, "\r\n") != NULL) {
+		xasprintf(cause, "AUTH: user name or password empty or longer "
+		    "than %d bytes", AUTH_CRED_MAX);
+		return (NULL);
+	}
+	if (HMAC(EVP_md5(), pass, (int)strlen(pass), chal, len, mac,
+	    &maclen) == NULL) {
+		xasprintf(cause, "AUTH CRAM-MD5: no HMAC-MD5 in OpenSSL");
+		return (NULL);
+	}
+	for (i = 0; i < maclen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	rlen = xasprintf(&raw, "%s %s", user, hex);
+	b64 = auth_b64(raw, (size_t)rlen, outlen);
+	freezero(raw, (size_t)rlen);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	OPENSSL_cleanse(hex, sizeof(hex));
 	return (b64);
 }

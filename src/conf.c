@@ -162,6 +162,9 @@ static const struct conf_enum conf_auth_names[] = {
 	{ "xoauth2",	CONF_AUTH_XOAUTH2 },
 	{ "oauthbearer",	CONF_AUTH_OAUTHBEARER },
 	{ "none",	CONF_AUTH_NONE },
+	{ "scram-sha-256",	CONF_AUTH_SCRAM },
+	{ "scram-sha-256-plus",	CONF_AUTH_SCRAM_PLUS },
+	{ "cram-md5",	CONF_AUTH_CRAM_MD5 },
 	{ NULL,		0 }
 };
 

@@ -23,7 +23,10 @@ enum conf_auth {
 	CONF_AUTH_LOGIN,
 	CONF_AUTH_XOAUTH2,	/* the secret is an OAuth 2.0 bearer token */
 	CONF_AUTH_OAUTHBEARER,	/* the same, RFC 7628 */
-	CONF_AUTH_NONE		/* no AUTH at all (IP-authorised relay) */
+	CONF_AUTH_NONE,		/* no AUTH at all (IP-authorised relay) */
+	CONF_AUTH_SCRAM,	/* SCRAM-SHA-256, -PLUS when offered */
+	CONF_AUTH_SCRAM_PLUS,	/* SCRAM-SHA-256-PLUS only (TLS 1.3) */
+	CONF_AUTH_CRAM_MD5	/* only when configured, never by auto */
 };
 
 enum conf_delivery {

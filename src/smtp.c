@@ -59,6 +59,7 @@
 #include "net.h"
 #include "tls.h"
 #include "auth.h"
+#include "scram.h"
 #include "smtp.h"
 
 #define SMTP_CHUNK		(32 * 1024)	/* spool read size */
@@ -122,6 +123,7 @@ struct smtp_session {
 	struct ehlo	 ehlo;
 	struct reply	 reply;
 	int		 reply_redacted;
+	int		 redact_334;	/* SCRAM/CRAM: challenges stay out */
 	int		 tls;
 	int		 dead;
 	int		 need_rset;	/* a transaction may be open */
@@ -159,6 +161,13 @@ static int	smtp_auth_initial(struct smtp_session *, const char *, size_t,
 		    const char *);
 static int	smtp_auth_oneshot(struct smtp_session *);
 static int	smtp_auth_login(struct smtp_session *);
+static int	smtp_auth_send(struct smtp_session *, char *, size_t);
+static int	smtp_challenge(struct smtp_session *, unsigned char **,
+		    size_t *);
+static int	smtp_auth_cram(struct smtp_session *);
+static int	smtp_auth_scram(struct smtp_session *);
+static int	smtp_scram_finish(struct smtp_session *, struct scram *);
+static int	smtp_auth_pick(struct smtp_session *, char **);
 static int	smtp_valid(const char *, size_t, int, int);
 static int	smtp_addr_ok(const char *, int, int);
 static int	smtp_params_ok(const struct smtp_msg *);
@@ -413,6 +422,11 @@ smtp_read(struct smtp_session *s, enum smtp_state st)
 		if (smtp_secret_in(s, line, len)) {
 			s->reply_redacted = 1;
 			log_debug("< <redacted: the reply echoes a credential>");
+		} else if (s->redact_334 && len >= 3 &&
+		    memcmp(line, "334", 3) == 0) {
+			/* With the proof, a key to a dictionary attack. */
+			s->reply_redacted = 1;
+			log_debug("< 334 <redacted>");
 		} else if (log_is_verbose()) {
 			esc = log_escape(line, len);
 			log_debug("< %s", esc);
@@ -640,6 +654,170 @@ done:
 	return (rv);
 }
 
+/*
+ * Choose the mechanism.  SCRAM-SHA-256-PLUS binds to the TLS exporter,
+ * which is sound only with TLS 1.3: on an older session it is not
+ * considered, even when offered.
+ */
+static int
+smtp_auth_pick(struct smtp_session *s, char **cause)
+{
+	unsigned int	 offered = s->ehlo.auth;
+	char		*why = NULL;
+
+	if (SSL_version(s->net.ssl) != TLS1_3_VERSION) {
+		offered &= ~EHLO_AUTH_SCRAM_SHA_256_PLUS;
+		if (s->p.auth == CONF_AUTH_SCRAM_PLUS) {
+			xasprintf(cause, "%s: auth = scram-sha-256-plus needs "
+			    "TLS 1.3 (tls-exporter channel binding); this "
+			    "session is %s", s->net.relay, s->tls_version);
+			return (-1);
+		}
+	}
+	if (auth_choose(s->p.auth, offered, &s->auth_mech, &why) == -1) {
+		xasprintf(cause, "%s: %s", s->net.relay, why);
+		free(why);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Send one SASL response (shown as <redacted>), then read the reply. */
+static int
+smtp_auth_send(struct smtp_session *s, char *b64, size_t len)
+{
+	int	 rv = 0;
+
+	s->secrets[2].s = b64;
+	s->secrets[2].len = len;
+	smtp_queue(s, "<redacted>", "%s", b64);
+	if (smtp_flush(s, SMTP_AUTH) == -1 || smtp_read(s, SMTP_AUTH) == -1)
+		rv = -1;
+	s->secrets[2].s = NULL;
+	freezero(b64, len + 1);
+	return (rv);
+}
+
+/* Decode the one-line 334 challenge just read; -1 if there is none. */
+static int
+smtp_challenge(struct smtp_session *s, unsigned char **out, size_t *len)
+{
+	const char	*t;
+	size_t		 tlen;
+
+	if (s->reply.code != 334 || s->reply.nlines != 1 ||
+	    (t = reply_line(&s->reply, 0, &tlen)) == NULL)
+		return (-1);
+	return (auth_unb64(t, tlen, out, len));
+}
+
+/* CRAM-MD5 (RFC 2195): one challenge, one keyed digest. */
+static int
+smtp_auth_cram(struct smtp_session *s)
+{
+	unsigned char	*chal;
+	char		*b64, *why = NULL;
+	size_t		 clen, len;
+
+	s->redact_334 = 1;
+	if (smtp_cmd(s, SMTP_AUTH, "AUTH CRAM-MD5") == -1)
+		return (-1);
+	if (s->reply.code != 334)
+		return (0);
+	if (smtp_challenge(s, &chal, &clen) == -1)
+		return (smtp_die(s, xstrdup("AUTH CRAM-MD5: the challenge "
+		    "is not base64")));
+	b64 = auth_cram_md5(s->p.user, s->p.password, chal, clen, &len, &why);
+	free(chal);
+	if (b64 == NULL)
+		return (smtp_die(s, why));
+	return (smtp_auth_send(s, b64, len));
+}
+
+/*
+ * SCRAM-SHA-256[-PLUS] (scram.c): client-first with the AUTH command,
+ * then smtp_scram_finish().  The gs2 flag: "p" when binding, "y" when
+ * we could bind (TLS 1.3) but -PLUS was not offered, else "n".
+ */
+static int
+smtp_auth_scram(struct smtp_session *s)
+{
+	struct scram	 sc;
+	unsigned char	 cbdata[SCRAM_CB_LEN];
+	enum scram_cb	 cb = SCRAM_CB_NONE;
+	char		*msg, *b64, *why = NULL, shown[64];
+	const char	*name = auth_mech_name(s->auth_mech);
+	size_t		 len, blen;
+	int		 rv = -1;
+
+	memset(cbdata, 0, sizeof(cbdata));
+	if (s->auth_mech == EHLO_AUTH_SCRAM_SHA_256_PLUS) {
+		if (scram_exporter(s->net.ssl, cbdata, &why) == -1)
+			return (smtp_die(s, why));
+		cb = SCRAM_CB_EXPORTER;
+	} else if (SSL_version(s->net.ssl) == TLS1_3_VERSION)
+		cb = SCRAM_CB_UNOFFERED;
+	msg = scram_start(&sc, s->p.user, NULL, cb, cbdata, &len, &why);
+	OPENSSL_cleanse(cbdata, sizeof(cbdata));
+	if (msg == NULL)
+		return (smtp_die(s, why));
+	b64 = auth_b64(msg, len, &blen);
+	freezero(msg, len);
+	snprintf(shown, sizeof(shown), "AUTH %s <redacted>", name);
+	smtp_queue(s, shown, "AUTH %s %s", name, b64);
+	freezero(b64, blen);
+	s->redact_334 = 1;
+	if (smtp_flush(s, SMTP_AUTH) == 0 && smtp_read(s, SMTP_AUTH) == 0)
+		rv = s->reply.code == 334 ? smtp_scram_finish(s, &sc) : 0;
+	scram_clear(&sc);
+	return (rv);
+}
+
+/*
+ * Answer the server-first message, check the server-final one, and
+ * end the exchange.  A server that cannot prove it knows the password
+ * (wrong signature, no signature, an e= error) ends the session: no
+ * QUIT, no mail.
+ */
+static int
+smtp_scram_finish(struct smtp_session *s, struct scram *sc)
+{
+	unsigned char	*chal;
+	char		*msg, *why = NULL;
+	size_t		 clen, len;
+	int		 rv;
+
+	if (smtp_challenge(s, &chal, &clen) == -1)
+		return (smtp_die(s, xstrdup("SCRAM: the server-first message "
+		    "is not base64")));
+	msg = scram_final(sc, s->p.password, (char *)chal, clen, &len, &why);
+	free(chal);
+	if (msg == NULL)
+		return (smtp_die(s, why));
+	rv = smtp_auth_send(s, auth_b64(msg, len, &clen), clen);
+	freezero(msg, len);
+	if (rv == -1)
+		return (-1);
+	if (s->reply.code == 235)
+		return (smtp_die(s, xstrdup("SCRAM: the smarthost accepted "
+		    "us without proving it knows the password (no "
+		    "server-final message)")));
+	if (s->reply.code != 334)
+		return (0);
+	if (smtp_challenge(s, &chal, &clen) == -1)
+		return (smtp_die(s, xstrdup("SCRAM: the server-final message "
+		    "is not base64")));
+	rv = scram_verify(sc, (char *)chal, clen, &why);
+	free(chal);
+	if (rv == -1)
+		return (smtp_die(s, why));
+	/* The empty response that ends a successful exchange. */
+	smtp_queue(s, NULL, "%s", "");
+	if (smtp_flush(s, SMTP_AUTH) == -1 || smtp_read(s, SMTP_AUTH) == -1)
+		return (-1);
+	return (0);
+}
+
 static int
 smtp_auth(struct smtp_session *s, char **cause)
 {
@@ -664,17 +842,20 @@ smtp_auth(struct smtp_session *s, char **cause)
 		    s->net.relay);
 		return (-1);
 	}
-	if (auth_choose(s->p.auth, s->ehlo.auth, &s->auth_mech, &why) == -1) {
-		xasprintf(cause, "%s: %s", s->net.relay, why);
-		free(why);
+	if (smtp_auth_pick(s, cause) == -1)
 		return (-1);
-	}
 	s->secrets[0].s = s->p.password;
 	s->secrets[0].len = strlen(s->p.password);
 	if (s->auth_mech == EHLO_AUTH_LOGIN)
 		rv = smtp_auth_login(s);
+	else if (s->auth_mech == EHLO_AUTH_CRAM_MD5)
+		rv = smtp_auth_cram(s);
+	else if (s->auth_mech == EHLO_AUTH_SCRAM_SHA_256 ||
+	    s->auth_mech == EHLO_AUTH_SCRAM_SHA_256_PLUS)
+		rv = smtp_auth_scram(s);
 	else
 		rv = smtp_auth_oneshot(s);
+	s->redact_334 = 0;
 	memset(s->secrets, 0, sizeof(s->secrets));
 	s->p.password = NULL;
 	if (rv == -1)
