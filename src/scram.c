@@ -201,16 +201,21 @@ scram_unb64(const char *in, size_t len, unsigned char *out, size_t max,
     size_t *outlen)
 {
 	unsigned char	*dec;
-	size_t		 n;
+	char		*canon;
+	size_t		 n, clen;
 
 	if (len == 0 || memchr(in, ' ', len) != NULL ||
 	    memchr(in, '\t', len) != NULL ||
 	    auth_unb64(in, len, &dec, &n) == -1)
 		return (-1);
-	if (n == 0 || n > max) {
+	/* Canonical only: the unused low bits of the last digit are 0. */
+	canon = auth_b64(dec, n, &clen);
+	if (n == 0 || n > max || clen != len || memcmp(canon, in, len) != 0) {
+		free(canon);
 		free(dec);
 		return (-1);
 	}
+	free(canon);
 	memcpy(out, dec, n);
 	*outlen = n;
 	free(dec);

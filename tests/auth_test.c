@@ -107,6 +107,26 @@ ATF_TC_BODY(choose, tc)
 		{ CONF_AUTH_OAUTHBEARER, EHLO_AUTH_OAUTHBEARER,
 		    EHLO_AUTH_OAUTHBEARER },
 		{ CONF_AUTH_LOGIN, EHLO_AUTH_PLAIN, 0 },
+#define SCRAM	EHLO_AUTH_SCRAM_SHA_256
+#define PLUS	EHLO_AUTH_SCRAM_SHA_256_PLUS
+		/* auto: SCRAM-PLUS, SCRAM, PLAIN, LOGIN; never CRAM-MD5. */
+		{ CONF_AUTH_AUTO, EHLO_AUTH_PLAIN | EHLO_AUTH_LOGIN | SCRAM |
+		    PLUS, PLUS },
+		{ CONF_AUTH_AUTO, EHLO_AUTH_PLAIN | SCRAM, SCRAM },
+		{ CONF_AUTH_AUTO, EHLO_AUTH_CRAM_MD5, 0 },
+		{ CONF_AUTH_AUTO, EHLO_AUTH_CRAM_MD5 | EHLO_AUTH_LOGIN,
+		    EHLO_AUTH_LOGIN },
+		{ CONF_AUTH_SCRAM, SCRAM | PLUS, PLUS },
+		{ CONF_AUTH_SCRAM, SCRAM | EHLO_AUTH_PLAIN, SCRAM },
+		{ CONF_AUTH_SCRAM, EHLO_AUTH_PLAIN, 0 },
+		{ CONF_AUTH_SCRAM_PLUS, SCRAM, 0 },
+		{ CONF_AUTH_SCRAM_PLUS, SCRAM | PLUS, PLUS },
+		{ CONF_AUTH_CRAM_MD5, EHLO_AUTH_CRAM_MD5 | SCRAM,
+		    EHLO_AUTH_CRAM_MD5 },
+		{ CONF_AUTH_CRAM_MD5, EHLO_AUTH_PLAIN, 0 },
+		{ CONF_AUTH_NONE, EHLO_AUTH_PLAIN, 0 },
+#undef SCRAM
+#undef PLUS
 	};
 	unsigned int	 mech;
 	char		*cause;
@@ -163,8 +183,30 @@ ATF_TC_BODY(unb64_table, tc)
 	}
 }
 
+/* RFC 2195 section 2's example, and refused credentials. */
+ATF_TC_WITHOUT_HEAD(cram_md5);
+ATF_TC_BODY(cram_md5, tc)
+{
+	static const char chal[] =
+	    "<1896.697170952@postoffice.reston.mci.net>";
+	char	*b64, *cause = NULL;
+	size_t	 len;
+
+	b64 = auth_cram_md5("tim", "tanstaaftanstaaf",
+	    (const unsigned char *)chal, strlen(chal), &len, &cause);
+	ATF_REQUIRE_MSG(b64 != NULL, "%s", cause);
+	ATF_CHECK_STREQ(b64,
+	    "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw");
+	ATF_CHECK_EQ(len, strlen(b64));
+	free(b64);
+	ATF_CHECK(auth_cram_md5("", "pw", (const unsigned char *)chal,
+	    strlen(chal), &len, &cause) == NULL);
+	free(cause);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
+	ATF_TP_ADD_TC(tp, cram_md5);
 	ATF_TP_ADD_TC(tp, bearer_table);
 	ATF_TP_ADD_TC(tp, plain);
 	ATF_TP_ADD_TC(tp, choose);
