@@ -48,7 +48,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: smarthost -P portfile [-iRT] [-a idle_secs] "
 	    "[-c cert -k key] [-d dir]\n"
-	    "\t[-E ext] [-g greeting] [-h hostname] [-n sessions] "
+	    "\t[-E ext] [-g greeting] [-h hostname] [-m mechs] [-n sessions] "
 	    "[-s script]\n"
 	    "\t[-t read_secs] [-u user -w pass] [-X ext] [-z size]\n");
 	exit(64);
@@ -211,6 +211,8 @@ tls_setup(struct sh_config *c)
 	if ((c->ctx = SSL_CTX_new(TLS_server_method())) == NULL)
 		sh_fatal("SSL_CTX_new failed");
 	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
+	if (c->tls_max != 0)
+		SSL_CTX_set_max_proto_version(c->ctx, c->tls_max);
 	if (SSL_CTX_use_certificate_chain_file(c->ctx, c->certfile) != 1)
 		sh_fatal("%s: cannot load certificate", c->certfile);
 	if (SSL_CTX_use_PrivateKey_file(c->ctx, c->keyfile,
@@ -272,7 +274,7 @@ main(int argc, char *argv[])
 	c->read_secs = SH_DEFAULT_READ;
 	snprintf(c->hostname, sizeof(c->hostname), "smarthost.test");
 
-	while ((ch = getopt(argc, argv, "a:c:d:E:g:h:ik:n:P:Rs:t:Tu:w:X:z:"))
+	while ((ch = getopt(argc, argv, "a:c:d:E:g:h:ik:m:n:P:Rs:t:Tu:w:X:z:"))
 	    != -1) {
 		switch (ch) {
 		case 'a':
@@ -303,6 +305,10 @@ main(int argc, char *argv[])
 			break;
 		case 'k':
 			c->keyfile = optarg;
+			break;
+		case 'm':
+			if (script_set(c, "mechs", optarg, &cause) == -1)
+				sh_fatal("-m: %s", cause);
 			break;
 		case 'n':
 			c->max_sessions = number(optarg, 0, LONG_MAX, "-n");

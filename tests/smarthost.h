@@ -81,6 +81,32 @@ struct sh_rule {
 	struct sh_rule	*next;
 };
 
+/* Misbehaviours of the SCRAM server ("set scram-fault NAME"). */
+enum sh_scram_fault {
+	SF_NONE,
+	SF_BAD_SIGNATURE,	/* server-final v= is wrong */
+	SF_BAD_NONCE,		/* server nonce does not extend the client's */
+	SF_LOW_ITER,		/* i=1000 */
+	SF_HUGE_ITER,		/* i=100000000 */
+	SF_ERROR,		/* server-final is e=other-error */
+	SF_NO_FINAL,		/* 235 right after client-final */
+	SF_MEXT			/* server-first starts with m= */
+};
+
+/* One SCRAM exchange, server side (smarthost_sasl.c). */
+struct sh_scram {
+	int		 plus;		/* SCRAM-SHA-256-PLUS */
+	unsigned char	 cb[32];	/* tls-exporter */
+	char		 gs2[64];
+	char		 user[256];
+	char		 first_bare[1024];
+	char		 server_first[1200];
+	char		 nonce[1100];
+	unsigned char	 salt[16];
+	int		 iter;
+	char		 final[128];	/* server-final, once proven */
+};
+
 struct sh_config {
 	const char	*portfile;
 	const char	*recdir;
@@ -95,6 +121,9 @@ struct sh_config {
 	int		 require_tls;
 	int		 require_auth;
 	int		 data_without_rcpt;	/* 354 with no recipient */
+	char		 mechs[256];	/* -m: AUTH mechanisms; "": default */
+	int		 tls_max;	/* 0: none, else TLS1_x_VERSION */
+	enum sh_scram_fault scram_fault;
 	unsigned int	 ext;		/* EXT_* advertised */
 	unsigned long	 size;		/* SIZE value; 0: no limit */
 	long		 max_sessions;	/* 0: unlimited */
@@ -154,6 +183,18 @@ struct sh_rule *script_match(struct sh_config *, enum sh_event, int, int,
 enum sh_event script_event(const char *);
 const char *script_event_name(enum sh_event);
 size_t	 script_unescape(const char *, char *, size_t);
+
+/* smarthost_sasl.c */
+int	 sasl_set(struct sh_config *, const char *, const char *,
+	    const char **);
+int	 sasl_offered(const char *, SSL *);
+void	 sasl_list(char *, size_t, SSL *);
+int	 sasl_scram_first(struct sh_scram *, SSL *, const char *, char *,
+	    size_t, const char **);
+int	 sasl_scram_final(struct sh_scram *, const char *, const char *,
+	    const char **);
+void	 sasl_cram_challenge(char *, size_t);
+int	 sasl_cram_check(const char *, char *, const char **);
 
 /* smarthost_session.c */
 void	 session_run(int, int);

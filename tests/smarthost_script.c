@@ -178,9 +178,10 @@ int
 script_set(struct sh_config *c, const char *name, const char *value,
     char **cause)
 {
+	const char *why;
 	char	*end;
 	size_t	 i, n;
-	int	 on;
+	int	 on, rv;
 
 	if (strcmp(name, "greeting") == 0) {
 		n = script_unescape(value == NULL ? "" : value, c->greeting,
@@ -206,6 +207,11 @@ script_set(struct sh_config *c, const char *name, const char *value,
 		}
 		c->ext |= EXT_SIZE;
 		return (0);
+	}
+	if ((rv = sasl_set(c, name, value, &why)) != 1) {
+		if (rv == -1)
+			*cause = (char *)why;
+		return (rv);
 	}
 	if (bool_value(value, &on) == -1) {
 		*cause = "value must be on or off";

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 #include "smarthost.h"
@@ -46,7 +47,11 @@ enum auth_state {
 	AUTH_LOGIN_PASS,
 	AUTH_XOAUTH2_WAIT,
 	AUTH_OAUTHBEARER_WAIT,
-	AUTH_BEARER_ERR		/* sent the 334 error, awaiting its answer */
+	AUTH_BEARER_ERR,	/* sent the 334 error, awaiting its answer */
+	AUTH_SCRAM_FIRST,	/* awaiting client-first (no initial resp.) */
+	AUTH_SCRAM_FINAL,	/* sent server-first */
+	AUTH_SCRAM_END,		/* sent server-final, awaiting "" */
+	AUTH_CRAM_WAIT		/* sent the CRAM-MD5 challenge */
 };
 
 struct session {
@@ -60,6 +65,8 @@ struct session {
 	int		 authed;
 	enum auth_state	 auth_state;
 	char		 login_user[256];
+	struct sh_scram	*scram;
+	char		 cram_chal[320];
 	int		 in_txn;
 	int		 msgno;
 	long		 txn;			/* global transaction number */
@@ -95,6 +102,11 @@ static void	 do_starttls(struct session *, const char *);
 static void	 do_auth(struct session *, const char *);
 static void	 auth_line(struct session *, const char *);
 static void	 auth_check(struct session *, const char *, const char *);
+static void	 auth_ok(struct session *, const char *);
+static void	 auth_fail(struct session *, const char *, const char *);
+static void	 reply_b64(struct session *, const char *);
+static void	 auth_scram(struct session *, const char *);
+static void	 auth_cram(struct session *, char *);
 static void	 do_mail(struct session *, const char *);
 static void	 do_rcpt(struct session *, const char *);
 static void	 do_data(struct session *, const char *);
@@ -398,7 +410,7 @@ do_ehlo(struct session *s, const char *arg, int ehlo)
 		{ EXT_SMTPUTF8, "SMTPUTF8" },
 	};
 	struct sh_rule	*r;
-	char		 buf[4096], *p;
+	char		 buf[4096], *p, mechs[256];
 	unsigned int	 e = sh_conf.ext;
 	size_t		 i;
 
@@ -425,7 +437,11 @@ do_ehlo(struct session *s, const char *arg, int ehlo)
 		if (exts[i].flag == EXT_SIZE)
 			snprintf(p, sizeof(buf) - (size_t)(p - buf),
 			    "250-SIZE %lu\r\n", sh_conf.size);
-		else
+		else if (exts[i].flag == EXT_AUTH) {
+			sasl_list(mechs, sizeof(mechs), s->conn.ssl);
+			snprintf(p, sizeof(buf) - (size_t)(p - buf),
+			    "250-AUTH %s\r\n", mechs);
+		} else
 			snprintf(p, sizeof(buf) - (size_t)(p - buf),
 			    "250-%s\r\n", exts[i].text);
 	}
@@ -518,20 +534,45 @@ b64_decode(const char *in, char *buf, size_t size)
 static void
 auth_check(struct session *s, const char *user, const char *pass)
 {
-	FILE	*f;
-
 	s->auth_state = AUTH_NONE;
 	if (strcmp(user, sh_conf.user) != 0 ||
 	    strcmp(pass, sh_conf.pass) != 0) {
-		conn_event(&s->conn, "authentication failed for '%s'", user);
-		STD(s, "535", "5.7.8", "Error: authentication failed");
+		auth_fail(s, user, NULL);
 		return;
 	}
+	auth_ok(s, user);
+}
+
+/* Refuse with 535; why, if not NULL, is a protocol error. */
+static void
+auth_fail(struct session *s, const char *user, const char *why)
+{
+	s->auth_state = AUTH_NONE;
+	if (why != NULL)
+		conn_event(&s->conn, "authentication refused: %s", why);
+	else
+		conn_event(&s->conn, "authentication failed for '%s'", user);
+	/* Last: user may point into it. */
+	free(s->scram);
+	s->scram = NULL;
+	STD(s, "535", "5.7.8", "Error: authentication failed");
+}
+
+/* The client proved it knows -w: 235, and record the identity. */
+static void
+auth_ok(struct session *s, const char *user)
+{
+	FILE	*f;
+
+	s->auth_state = AUTH_NONE;
 	s->authed = 1;
 	if ((f = rec_open(s, "auth", 0)) != NULL) {
 		fprintf(f, "%s\n", user);
 		fclose(f);
 	}
+	/* Last: user may point into it. */
+	free(s->scram);
+	s->scram = NULL;
 	STD(s, "235", "2.7.0", "Authentication successful");
 }
 
@@ -615,11 +656,88 @@ auth_line(struct session *s, const char *line)
 	case AUTH_OAUTHBEARER_WAIT:
 		auth_bearer(s, dec, n, s->auth_state == AUTH_XOAUTH2_WAIT);
 		break;
+	case AUTH_SCRAM_FIRST:
+	case AUTH_SCRAM_FINAL:
+	case AUTH_SCRAM_END:
+		auth_scram(s, dec);
+		break;
+	case AUTH_CRAM_WAIT:
+		auth_cram(s, dec);
+		break;
 	case AUTH_BEARER_ERR:
 	case AUTH_NONE:
 		break;
 	}
 	OPENSSL_cleanse(dec, sizeof(dec));
+}
+
+/* A 334 challenge carrying msg in base64. */
+static void
+reply_b64(struct session *s, const char *msg)
+{
+	char	 buf[2048];
+
+	if (4 * ((strlen(msg) + 2) / 3) >= sizeof(buf))
+		sh_fatal("challenge too long");
+	EVP_EncodeBlock((unsigned char *)buf, (const unsigned char *)msg,
+	    (int)strlen(msg));
+	reply(s, "334 %s", buf);
+}
+
+/* One step of SCRAM-SHA-256[-PLUS], dec the decoded client message. */
+static void
+auth_scram(struct session *s, const char *dec)
+{
+	struct sh_scram	*sc = s->scram;
+	char		 out[1300];
+	const char	*why = NULL;
+	int		 rv;
+
+	switch (s->auth_state) {
+	case AUTH_SCRAM_FIRST:
+		if (sasl_scram_first(sc, s->conn.ssl, dec, out, sizeof(out),
+		    &why) == -1) {
+			auth_fail(s, NULL, why);
+			return;
+		}
+		conn_event(&s->conn, "SCRAM gs2 header '%s'", sc->gs2);
+		s->auth_state = AUTH_SCRAM_FINAL;
+		reply_b64(s, out);
+		return;
+	case AUTH_SCRAM_FINAL:
+		rv = sasl_scram_final(sc, sh_conf.pass, dec, &why);
+		if (rv != 1 || strcmp(sc->user, sh_conf.user) != 0) {
+			auth_fail(s, sc->user, why);
+			return;
+		}
+		if (sh_conf.scram_fault == SF_NO_FINAL) {
+			auth_ok(s, sc->user);
+			return;
+		}
+		s->auth_state = AUTH_SCRAM_END;
+		reply_b64(s, sc->final);
+		return;
+	default:
+		/* The empty response; e= means failure whatever it says. */
+		if (dec[0] != '\0' || strncmp(sc->final, "e=", 2) == 0)
+			auth_fail(s, sc->user, dec[0] != '\0' ?
+			    "non-empty response to server-final" : NULL);
+		else
+			auth_ok(s, sc->user);
+		return;
+	}
+}
+
+/* The CRAM-MD5 response. */
+static void
+auth_cram(struct session *s, char *dec)
+{
+	const char	*user = "";
+
+	if (sasl_cram_check(s->cram_chal, dec, &user))
+		auth_ok(s, user);
+	else
+		auth_fail(s, user, NULL);
 }
 
 static void
@@ -654,6 +772,10 @@ do_auth(struct session *s, const char *arg)
 	r = rule(s, EV_AUTH, arg);
 	if (rule_rejects(s, r))
 		return;
+	if (!sasl_offered(mech, s->conn.ssl)) {
+		STD(s, "504", "5.5.4", "Unrecognized authentication type");
+		return;
+	}
 	if (r != NULL && r->action != ACT_PASS) {
 		/* Scripted 2xx/3xx text replaces the first reply. */
 		s->auth_state = AUTH_NONE;
@@ -681,6 +803,20 @@ do_auth(struct session *s, const char *arg)
 			reply(s, "334 ");
 		else
 			auth_line(s, ir);
+	} else if (strncasecmp(mech, "SCRAM-SHA-256", 13) == 0) {
+		free(s->scram);
+		if ((s->scram = calloc(1, sizeof(*s->scram))) == NULL)
+			sh_fatal("out of memory");
+		s->scram->plus = mech[13] != '\0';
+		s->auth_state = AUTH_SCRAM_FIRST;
+		if (ir[0] == '\0')
+			reply(s, "334 ");
+		else
+			auth_line(s, ir);
+	} else if (strcasecmp(mech, "CRAM-MD5") == 0) {
+		s->auth_state = AUTH_CRAM_WAIT;
+		sasl_cram_challenge(s->cram_chal, sizeof(s->cram_chal));
+		reply_b64(s, s->cram_chal);
 	} else
 		STD(s, "504", "5.5.4", "Unrecognized authentication type");
 	OPENSSL_cleanse(ir, sizeof(ir));
@@ -994,6 +1130,8 @@ session_end(struct session *s)
 	int	n;
 
 	txn_end(s, "aborted");
+	free(s->scram);
+	s->scram = NULL;
 	conn_event(&s->conn, "session end");
 	rec_number(s, "flights", 0, s->conn.flights);
 	if (s->conn.transcript != NULL)
