@@ -16,7 +16,8 @@
 #   SMTPS       implicit TLS (smtpd_tls_wrappermode), AUTH required
 #
 # SASL is Cyrus with a private sasldb2 (one user: USER PASSWORD,
-# mechanisms PLAIN LOGIN).  The certificate is CERTDIR/good.pem (from
+# mechanisms PLAIN LOGIN, or the list in $PF_MECHS, e.g. "PLAIN LOGIN
+# SCRAM-SHA-256 CRAM-MD5": libsasl2-modules has those plugins too).  The certificate is CERTDIR/good.pem (from
 # gen-certs.sh: localhost, signed by CERTDIR/ca.pem).  Mail for
 # bob@example.net and carol@example.net is delivered by virtual(8) to
 # the mbox files DIR/mail/bob and DIR/mail/carol; any other recipient
@@ -193,7 +194,7 @@ start()
 pwcheck_method: auxprop
 auxprop_plugin: sasldb
 sasldb_path: $D/sasldb2
-mech_list: PLAIN LOGIN
+mech_list: ${PF_MECHS:-PLAIN LOGIN}
 EOF
 	case $user in
 	*@*)	name=${user%@*}; realm=${user##*@};;

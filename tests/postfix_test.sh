@@ -38,14 +38,16 @@ missing: install libsasl2-modules"
 	done
 }
 
-# pf_start: a private Postfix; sets PF, PF_SUBMISSION, PF_SMTPS.
+# pf_start: a private Postfix; sets PF, PF_SUBMISSION, PF_SMTPS.  Its
+# SASL mechanisms are $PF_MECHS (default PLAIN LOGIN).
 pf_start()
 {
 	pf_require
 	mf_certs
 	PF=$(mktemp -u /tmp/mf-postfix.XXXXXX)
 	echo "$PF" >pf-dir
-	sh "$PF_SETUP" start "$PF" "$MF_CERTS" "$MF_USER" "$MF_PASSWORD" \
+	PF_MECHS=${PF_MECHS:-PLAIN LOGIN} \
+	    sh "$PF_SETUP" start "$PF" "$MF_CERTS" "$MF_USER" "$MF_PASSWORD" \
 	    >pf-setup.log 2>&1 ||
 	    atf_fail "cannot start Postfix: $(tr '\n' ' ' <pf-setup.log)"
 	read -r PF_SUBMISSION PF_SMTPS <"$PF/ports"
@@ -154,6 +156,60 @@ auth_login_body()
 	assert_no_canary_anywhere
 }
 auth_login_cleanup() { pf_stop; }
+
+atf_test_case scram cleanup
+scram_head()
+{
+	atf_set descr "auth = auto against Cyrus SASL offering SCRAM-SHA-256: SCRAM chosen and verified both ways"
+	atf_set require.user root
+	atf_set timeout 120
+}
+scram_body()
+{
+	PF_MECHS='PLAIN LOGIN SCRAM-SHA-256 CRAM-MD5'
+	pf_start
+	MF_PORT=$PF_SUBMISSION mf_conf
+	msg | mf_sendmail -odi -t -i -f alice@example.org >stdout 2>stderr
+	st=$?
+	[ $st -eq 0 ] || atf_fail "exit $st: $(tr '\n' ' ' <stderr)"
+	atf_check -o empty -e empty cat stdout stderr
+	pf_wait_mbox bob 1
+	assert_mbox bob
+	atf_check -o match:"sasl_method=SCRAM-SHA-256, sasl_username=$MF_USER" \
+	    cat "$PF/maillog"
+	# A wrong password: Cyrus refuses the proof, 535, queued.
+	printf '%s\n' "not-$MF_PASSWORD" >secret
+	msg | mf_sendmail -odi -t -i -f alice@example.org >stdout 2>stderr
+	atf_check -o match:'^mailferry: queued: .*AUTH SCRAM-SHA-256 failed.*535' \
+	    cat stderr
+	[ "$(mf_queue_ids | wc -l)" -eq 1 ] || atf_fail "not queued"
+	assert_no_canary_anywhere
+}
+scram_cleanup() { pf_stop; }
+
+atf_test_case cram_md5 cleanup
+cram_md5_head()
+{
+	atf_set descr "auth = cram-md5 against Cyrus SASL"
+	atf_set require.user root
+	atf_set timeout 120
+}
+cram_md5_body()
+{
+	PF_MECHS='PLAIN CRAM-MD5'
+	pf_start
+	MF_PORT=$PF_SUBMISSION mf_conf
+	sed -i 's/^\[smarthost\]$/[smarthost]\nauth = cram-md5/' mailferry.conf
+	msg | mf_sendmail -odi -t -i -f alice@example.org >stdout 2>stderr
+	st=$?
+	[ $st -eq 0 ] || atf_fail "exit $st: $(tr '\n' ' ' <stderr)"
+	pf_wait_mbox bob 1
+	assert_mbox bob
+	atf_check -o match:"sasl_method=CRAM-MD5, sasl_username=$MF_USER" \
+	    cat "$PF/maillog"
+	assert_no_canary_anywhere
+}
+cram_md5_cleanup() { pf_stop; }
 
 atf_test_case implicit_tls cleanup
 implicit_tls_head()
@@ -289,6 +345,8 @@ atf_init_test_cases()
 {
 	atf_add_test_case starttls
 	atf_add_test_case auth_login
+	atf_add_test_case scram
+	atf_add_test_case cram_md5
 	atf_add_test_case implicit_tls
 	atf_add_test_case wrong_password
 	atf_add_test_case unknown_recipient
