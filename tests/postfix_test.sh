@@ -106,6 +106,27 @@ assert_no_canary_anywhere()
 	mf_assert_no_canary stdout stderr spool "$PF/maillog" "$PF/mail"
 }
 
+# pf_auth_case MECHS AUTH METHOD: Postfix offering the SASL mechanisms
+# MECHS, mailferry with auth = AUTH ("": the default, auto): delivered,
+# and Postfix logs that METHOD authenticated the user.
+pf_auth_case()
+{
+	PF_MECHS=$1
+	pf_start
+	MF_PORT=$PF_SUBMISSION mf_conf
+	[ -z "$2" ] ||
+	    sed -i "s/^\[smarthost\]\$/[smarthost]\nauth = $2/" mailferry.conf
+	msg | mf_sendmail -odi -t -i -f alice@example.org >stdout 2>stderr
+	st=$?
+	[ $st -eq 0 ] || atf_fail "exit $st: $(tr '\n' ' ' <stderr)"
+	atf_check -o empty -e empty cat stdout stderr
+	pf_wait_mbox bob 1
+	assert_mbox bob
+	atf_check -o match:"sasl_method=$3, sasl_username=$MF_USER" \
+	    cat "$PF/maillog"
+	assert_no_canary_anywhere
+}
+
 atf_test_case starttls cleanup
 starttls_head()
 {
@@ -143,17 +164,7 @@ auth_login_head()
 }
 auth_login_body()
 {
-	pf_start
-	MF_PORT=$PF_SUBMISSION mf_conf
-	sed -i 's/^\[smarthost\]$/[smarthost]\nauth = login/' mailferry.conf
-	msg | mf_sendmail -odi -t -i -f alice@example.org >stdout 2>stderr
-	st=$?
-	[ $st -eq 0 ] || atf_fail "exit $st: $(tr '\n' ' ' <stderr)"
-	pf_wait_mbox bob 1
-	assert_mbox bob
-	atf_check -o match:"sasl_method=LOGIN, sasl_username=$MF_USER" \
-	    cat "$PF/maillog"
-	assert_no_canary_anywhere
+	pf_auth_case 'PLAIN LOGIN' login LOGIN
 }
 auth_login_cleanup() { pf_stop; }
 
@@ -166,17 +177,7 @@ scram_head()
 }
 scram_body()
 {
-	PF_MECHS='PLAIN LOGIN SCRAM-SHA-256 CRAM-MD5'
-	pf_start
-	MF_PORT=$PF_SUBMISSION mf_conf
-	msg | mf_sendmail -odi -t -i -f alice@example.org >stdout 2>stderr
-	st=$?
-	[ $st -eq 0 ] || atf_fail "exit $st: $(tr '\n' ' ' <stderr)"
-	atf_check -o empty -e empty cat stdout stderr
-	pf_wait_mbox bob 1
-	assert_mbox bob
-	atf_check -o match:"sasl_method=SCRAM-SHA-256, sasl_username=$MF_USER" \
-	    cat "$PF/maillog"
+	pf_auth_case 'PLAIN LOGIN SCRAM-SHA-256 CRAM-MD5' '' SCRAM-SHA-256
 	# A wrong password: Cyrus refuses the proof, 535, queued.
 	printf '%s\n' "not-$MF_PASSWORD" >secret
 	msg | mf_sendmail -odi -t -i -f alice@example.org >stdout 2>stderr
@@ -196,18 +197,7 @@ cram_md5_head()
 }
 cram_md5_body()
 {
-	PF_MECHS='PLAIN CRAM-MD5'
-	pf_start
-	MF_PORT=$PF_SUBMISSION mf_conf
-	sed -i 's/^\[smarthost\]$/[smarthost]\nauth = cram-md5/' mailferry.conf
-	msg | mf_sendmail -odi -t -i -f alice@example.org >stdout 2>stderr
-	st=$?
-	[ $st -eq 0 ] || atf_fail "exit $st: $(tr '\n' ' ' <stderr)"
-	pf_wait_mbox bob 1
-	assert_mbox bob
-	atf_check -o match:"sasl_method=CRAM-MD5, sasl_username=$MF_USER" \
-	    cat "$PF/maillog"
-	assert_no_canary_anywhere
+	pf_auth_case 'PLAIN CRAM-MD5' cram-md5 CRAM-MD5
 }
 cram_md5_cleanup() { pf_stop; }
 
