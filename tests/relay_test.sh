@@ -557,6 +557,16 @@ no_password_leak_body()
 	mf_conf
 	msg | mf_sendmail -v -t -i >out.v 2>&1
 	atf_check -o match:'AUTH PLAIN <redacted>' cat out.v
+	# SCRAM and CRAM-MD5: payloads and challenges redacted as well.
+	mf_smarthost_stop
+	mf_smarthost_start -m 'SCRAM-SHA-256-PLUS SCRAM-SHA-256 CRAM-MD5'
+	mf_conf
+	msg | mf_sendmail -v -t -i >out3.v 2>&1
+	atf_check -o match:'AUTH SCRAM-SHA-256-PLUS <redacted>' cat out3.v
+	mf_conf '[smarthost]' 'auth = cram-md5'
+	msg | mf_sendmail -v -t -i >out4.v 2>&1
+	atf_check -o match:'> AUTH CRAM-MD5$' -o match:'< 334 <redacted>' \
+	    cat out4.v
 	echo 'on MAIL reply 451 4.3.0 later' >script
 	mf_smarthost_stop
 	mf_smarthost_start -s script
@@ -565,7 +575,7 @@ no_password_leak_body()
 	mf_sendmail -bp >mailq.out 2>&1
 	"$MF_SEND" -C "$PWD/mailferry.conf" -d >dump.out 2>&1
 	atf_check -o not-match:"$MF_PASSWORD" cat dump.out
-	mf_assert_no_canary out.v out2.v mailq.out dump.out spool
+	mf_assert_no_canary out.v out2.v out3.v out4.v mailq.out dump.out spool
 }
 no_password_leak_cleanup() { mf_smarthost_stop; }
 
