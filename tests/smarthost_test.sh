@@ -358,6 +358,35 @@ auth_cleanup()
 	stop_server
 }
 
+atf_test_case auth_mechs cleanup
+auth_mechs_head()
+{
+	atf_set "descr" "-m: the AUTH mechanisms advertised and accepted; -PLUS only in TLS 1.3"
+}
+auth_mechs_body()
+{
+	certs
+	start_server -c certs/good.pem -k certs/good.key -u joe -w s3cret \
+	    -m 'SCRAM-SHA-256-PLUS SCRAM-SHA-256 CRAM-MD5'
+	printf '<1\n>EHLO c\n<1\n>QUIT\n<1\n' > dialogue
+	atf_check -o save:out bash chat.bash "$PORT" < dialogue
+	atf_check -o match:'^250-AUTH SCRAM-SHA-256 CRAM-MD5$' cat out
+	printf 'EHLO c\nAUTH PLAIN %s\nAUTH SCRAM-SHA-256 %s\n*\nQUIT\n' \
+	    "$(printf '\000joe\000s3cret' | base64)" \
+	    "$(printf 'n,,n=joe,r=abc' | base64)" | tls_chat | tr -d '\r' > out
+	atf_check -o match:'^250-AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256 CRAM-MD5$' \
+	    -o match:'^504 5.5.4' -o match:'^334 ' -o match:'^501 5.7.0' cat out
+	# The server-first message extends the client nonce.
+	sed -n 's/^334 //p' out | tr -d '\r' | base64 -d > first
+	atf_check -o match:'^r=abc[^,]+,s=[A-Za-z0-9+/=]+,i=4096$' cat first
+	wait_sessions 2
+	atf_check -o match:"SCRAM gs2 header 'n,,'" cat rec/session.2/transcript
+}
+auth_mechs_cleanup()
+{
+	stop_server
+}
+
 atf_test_case require_tls cleanup
 require_tls_head()
 {
@@ -704,6 +733,7 @@ atf_init_test_cases()
 	atf_add_test_case starttls
 	atf_add_test_case implicit_tls
 	atf_add_test_case auth
+	atf_add_test_case auth_mechs
 	atf_add_test_case require_tls
 	atf_add_test_case fault_replies
 	atf_add_test_case fault_every
