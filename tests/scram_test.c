@@ -20,8 +20,8 @@
 #define V_PASS		"pencil"
 #define V_CNONCE	"rOprNGfwEbeRWgbNEkqO"
 #define V_FIRST		"n,,n=user,r=rOprNGfwEbeRWgbNEkqO"
-#define V_SFIRST	"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0," \
-			"s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+#define V_SFIRST	"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)" \
+			"hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
 #define V_FINAL		"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)" \
 			"hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
 #define V_SFINAL	"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
@@ -267,7 +267,8 @@ ATF_TC_BODY(server_final_table, tc)
 		/* Not canonical: the last digit's unused bits are set. */
 		{ "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G5=",
 		    "malformed" },
-		{ "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4", "malformed" },
+		{ "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4",
+		    "malformed" },
 		{ "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=AAAA",
 		    "malformed" },
 		{ "x=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=",
