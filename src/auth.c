@@ -13,6 +13,13 @@
  *	AUTH OAUTHBEARER base64("n,a=" user "," ^A "auth=Bearer " token ^A ^A)
  * They are used only when configured: auto never sends a password as
  * a token or a token as a password.
+ * EXTERNAL (RFC 4422 appendix A) takes the identity from the TLS
+ * client certificate; the message is the authorisation identity, empty
+ * to act as the certificate's own identity.  In SMTP (RFC 4954) an
+ * empty initial response is "=":
+ *	AUTH EXTERNAL =			(no user configured)
+ *	AUTH EXTERNAL base64(user)	(act as user)
+ * Only when configured (auth = external), never by auto.
  *
  * Every buffer that held a password or a payload is freezero'd by
  * whoever owns it, right after use.
@@ -55,9 +62,11 @@ auth_choose(int conf_auth, unsigned int offered, unsigned int *mech,
 	case CONF_AUTH_LOGIN:
 	case CONF_AUTH_XOAUTH2:
 	case CONF_AUTH_OAUTHBEARER:
+	case CONF_AUTH_EXTERNAL:
 		*mech = conf_auth == CONF_AUTH_PLAIN ? EHLO_AUTH_PLAIN :
 		    conf_auth == CONF_AUTH_LOGIN ? EHLO_AUTH_LOGIN :
 		    conf_auth == CONF_AUTH_XOAUTH2 ? EHLO_AUTH_XOAUTH2 :
+		    conf_auth == CONF_AUTH_EXTERNAL ? EHLO_AUTH_EXTERNAL :
 		    EHLO_AUTH_OAUTHBEARER;
 		if ((offered & *mech) == 0) {
 			xasprintf(cause, "the smarthost does not offer AUTH "
@@ -84,6 +93,8 @@ auth_mech_name(unsigned int mech)
 		return ("XOAUTH2");
 	case EHLO_AUTH_OAUTHBEARER:
 		return ("OAUTHBEARER");
+	case EHLO_AUTH_EXTERNAL:
+		return ("EXTERNAL");
 	default:
 		return ("?");
 	}

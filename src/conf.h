@@ -23,7 +23,8 @@ enum conf_auth {
 	CONF_AUTH_LOGIN,
 	CONF_AUTH_XOAUTH2,	/* the secret is an OAuth 2.0 bearer token */
 	CONF_AUTH_OAUTHBEARER,	/* the same, RFC 7628 */
-	CONF_AUTH_NONE		/* no AUTH at all (IP-authorised relay) */
+	CONF_AUTH_NONE,		/* no AUTH at all (IP-authorised relay) */
+	CONF_AUTH_EXTERNAL	/* SASL EXTERNAL: the TLS client certificate */
 };
 
 enum conf_delivery {
@@ -67,7 +68,7 @@ struct conf {
 	char		*path;
 
 	/* [smarthost] */
-	char		*host;
+	char		*host;			/* list: hostlist.c */
 	unsigned int	 port;
 	enum conf_tls	 tls;
 	char		*user;
@@ -83,6 +84,9 @@ struct conf {
 	char		*helo;			/* name given in EHLO */
 	unsigned int	 max_sessions;		/* concurrent, per spool */
 	struct conf_rate max_rate;		/* messages sent */
+	char		*tls_cert_file;		/* client certificate chain */
+	char		*tls_key_file;		/* its key: a secret */
+	char		*source_address;	/* IP literal to bind() */
 
 	/* [sender] */
 	char		*domain;

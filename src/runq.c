@@ -174,6 +174,7 @@ runq_params(struct smtp_params *p, const struct conf *conf,
 	p->timeout = conf->timeout;
 	p->connect_timeout = conf->connect_timeout;
 	p->helo = conf->helo != NULL ? conf->helo : conf->domain;
+	p->source_address = conf->source_address;
 }
 
 /* Seconds to wait after the given number of failed attempts. */
@@ -736,9 +737,8 @@ runq_connect(struct runq_ctx *ctx, struct runq_batch *b)
 
 	if (ctx->s != NULL)
 		return (0);
-	if (!ctx->have_password && conf->auth != CONF_AUTH_NONE &&
-	    conf->user != NULL && secret_read(conf, &ctx->password,
-	    &cause) != 0) {
+	if (!ctx->have_password && secret_needed(conf) &&
+	    secret_read(conf, &ctx->password, &cause) != 0) {
 		runq_defer_all(ctx, b, cause);
 		free(cause);
 		ctx->stop = 1;
@@ -746,6 +746,7 @@ runq_connect(struct runq_ctx *ctx, struct runq_batch *b)
 	}
 	ctx->have_password = 1;
 	runq_params(&p, conf, ctx->password);
+	p.client = ctx->ro->client;
 	if ((ctx->s = smtp_open(&p, &fail, &cause)) == NULL) {
 		runq_defer_all(ctx, b, cause);
 		free(cause);

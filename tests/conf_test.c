@@ -148,6 +148,23 @@ static const struct good_case good_cases[] = {
 	    "rewrite_from = always\n",
 	    { "sender.domain = example.org", "sender.from = app@example.org",
 	    "sender.rewrite_from = always", "smarthost.helo = example.org" } },
+	{ "[smarthost]\nhost = a.example, b.example:2525 [2001:db8::1]:25 "
+	    "2001:db8::2 192.0.2.9:465\n",
+	    { "smarthost.host = a.example, b.example:2525 [2001:db8::1]:25 "
+	    "2001:db8::2 192.0.2.9:465" } },
+	{ "[smarthost]\ntls_cert_file = /etc/mf/c.pem\n"
+	    "tls_key_file = /etc/mf/c.key\nauth = external\n"
+	    "source_address = 192.0.2.4\n",
+	    { "smarthost.tls_cert_file = /etc/mf/c.pem",
+	    "smarthost.tls_key_file = /etc/mf/c.key",
+	    "smarthost.auth = external",
+	    "smarthost.source_address = 192.0.2.4" } },
+	{ "[smarthost]\ntls_key_file = /k\ntls_cert_file = /c\nauth = none\n"
+	    "source_address = 2001:db8::7\n",
+	    { "smarthost.auth = none",
+	    "smarthost.source_address = 2001:db8::7" } },
+	{ "", { "smarthost.tls_cert_file =", "smarthost.tls_key_file =",
+	    "smarthost.source_address =" } },
 	{ "[smarthost]\nhost = 192.0.2.7\npassword_command = oauth-token "
 	    "--user 'a b'\n",
 	    { "smarthost.host = 192.0.2.7",
@@ -315,6 +332,38 @@ static const struct bad_case bad_cases[] = {
 	    "s3cr3t" },
 	{ "[smarthost]\npassword_file = /etc/s\npassword_command = s3cr3t\n",
 	    0, 0, CONF_ERR_SYNTAX, 3, "s3cr3t" },
+	/* Host lists, client certificates, source_address. */
+	{ "[smarthost]\nhost = a.example, s3cr3t..x\n", 0, 0,
+	    CONF_ERR_SYNTAX, 2, "s3cr3t" },
+	{ "[smarthost]\nhost = a.example:0\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\nhost = a.example:70000\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\nhost = a.example:\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[smarthost]\nhost = a.example:25x\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\nhost = [192.0.2.1]:25\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\nhost = [2001:db8::1]x\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\nhost = , ,\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[smarthost]\nhost = a b c d e f g h i\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\ntls_cert_file = /c.pem\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\n\ntls_key_file = /c.key\n", 0, 0, CONF_ERR_SYNTAX, 3,
+	    NULL },
+	{ "[smarthost]\ntls_key_file = c.key\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\nauth = external\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[smarthost]\nsource_address = s3cr3t\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    "s3cr3t" },
+	{ "[smarthost]\nsource_address = 192.0.2.256\n", 0, 0,
+	    CONF_ERR_SYNTAX, 2, NULL },
+	{ "[smarthost]\nsource_address = localhost\n", 0, 0, CONF_ERR_SYNTAX,
+	    2, NULL },
+	{ "[smarthost]\nsource_address = 192.0.2.1:25\n", 0, 0,
+	    CONF_ERR_SYNTAX, 2, NULL },
 };
 
 ATF_TC_WITHOUT_HEAD(good_files);
@@ -497,6 +546,13 @@ ATF_TC_BODY(check_relay, tc)
 		    "password_file = /s\n", 0 },
 		{ "[smarthost]\nhost = a.example\nuser = u\n"
 		    "password_command = x\n", 0 },
+		/* EXTERNAL: no password; user is the authzid. */
+		{ "[smarthost]\nhost = a.example\nauth = external\n"
+		    "tls_cert_file = /c\ntls_key_file = /k\n", 0 },
+		{ "[smarthost]\nhost = a.example\nauth = external\n"
+		    "user = u\ntls_cert_file = /c\ntls_key_file = /k\n", 0 },
+		{ "[smarthost]\nhost = a.example, b.example\nauth = none\n"
+		    "tls_cert_file = /c\ntls_key_file = /k\n", 0 },
 	};
 	struct conf	 c;
 	char		*cause;
