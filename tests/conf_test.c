@@ -19,6 +19,7 @@
 
 #include "mailferry.h"
 #include "conf.h"
+#include "hostlist.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -573,6 +574,59 @@ ATF_TC_BODY(check_relay, tc)
 	}
 }
 
+ATF_TC_WITHOUT_HEAD(host_list);
+ATF_TC_BODY(host_list, tc)
+{
+	static const struct {
+		const char	*text;
+		size_t		 n;		/* 0: refused */
+		const char	*name[3];
+		unsigned int	 port[3];
+	} t[] = {
+		{ "a.example", 1, { "a.example" }, { 587 } },
+		{ "a.example,b.example:2525", 2, { "a.example", "b.example" },
+		    { 587, 2525 } },
+		{ " a.example ,\tb.example  c.example:25 ", 3,
+		    { "a.example", "b.example", "c.example" },
+		    { 587, 587, 25 } },
+		{ "2001:db8::1, [2001:db8::2]:465, [::1]", 3,
+		    { "2001:db8::1", "2001:db8::2", "::1" }, { 587, 465, 587 } },
+		{ "192.0.2.1:26", 1, { "192.0.2.1" }, { 26 } },
+		{ "", 0, { NULL }, { 0 } },
+		{ ",", 0, { NULL }, { 0 } },
+		{ "a.example:", 0, { NULL }, { 0 } },
+		{ "a.example:0", 0, { NULL }, { 0 } },
+		{ "a.example:65536", 0, { NULL }, { 0 } },
+		{ "[192.0.2.1]:25", 0, { NULL }, { 0 } },
+		{ "[2001:db8::1", 0, { NULL }, { 0 } },
+		{ "[2001:db8::1]25", 0, { NULL }, { 0 } },
+		{ ":25", 0, { NULL }, { 0 } },
+		{ "a b c d e f g h i", 0, { NULL }, { 0 } },
+	};
+	struct hostlist	 l;
+	char		*cause;
+	size_t		 i, j;
+	int		 r;
+
+	for (i = 0; i < nitems(t); i++) {
+		cause = NULL;
+		r = hostlist_parse(t[i].text, 587, &l, &cause);
+		if (t[i].n == 0) {
+			ATF_CHECK_MSG(r == -1 && cause != NULL,
+			    "case %zu accepted", i);
+			free(cause);
+			continue;
+		}
+		ATF_CHECK_MSG(r == 0 && l.n == t[i].n, "case %zu: %d %zu %s",
+		    i, r, l.n, cause != NULL ? cause : "");
+		for (j = 0; r == 0 && j < l.n && j < t[i].n; j++)
+			ATF_CHECK_MSG(strcmp(l.e[j].name, t[i].name[j]) == 0 &&
+			    l.e[j].port == t[i].port[j], "case %zu.%zu: %s:%u",
+			    i, j, l.e[j].name, l.e[j].port);
+		free(cause);
+	}
+}
+
 ATF_TC_WITHOUT_HEAD(dump_all);
 ATF_TC_BODY(dump_all, tc)
 {
@@ -636,6 +690,7 @@ ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, good_files);
 	ATF_TP_ADD_TC(tp, bad_files);
+	ATF_TP_ADD_TC(tp, host_list);
 	ATF_TP_ADD_TC(tp, long_lines);
 	ATF_TP_ADD_TC(tp, missing_file);
 	ATF_TP_ADD_TC(tp, defaults);
