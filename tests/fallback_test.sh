@@ -36,6 +36,20 @@ hosts()
 	sed -i -e "s|^host = .*|host = $HOSTS|" -e '/^port = /d' mailferry.conf
 }
 
+# via_two CERT [options]: s1 (certificate CERT, the options) and s2
+# (good) in the host list, in that order; send the message.
+via_two()
+{
+	MF_CERT=$1
+	shift
+	start_in s1 "$@"
+	MF_CERT=good
+	start_in s2
+	HOSTS="localhost:$(cat s1/port), localhost:$(cat s2/port)"
+	hosts
+	msg | mf_sendmail -t -i -f alice@example.org >stdout 2>stderr
+}
+
 # wait_in DIR N: DIR's smarthost finished N sessions.
 wait_in()
 {
@@ -78,11 +92,7 @@ atf_test_case bad_cert cleanup
 bad_cert_head() { atf_set descr "first host's certificate does not verify: the second delivers"; }
 bad_cert_body()
 {
-	MF_CERT=selfsigned start_in s1
-	start_in s2
-	HOSTS="localhost:$(cat s1/port) localhost:$(cat s2/port)"
-	hosts
-	msg | mf_sendmail -t -i -f alice@example.org >stdout 2>stderr
+	via_two selfsigned
 	assert_second_delivered
 	wait_in s1 1
 	atf_check -s exit:1 grep -E -q 'C: (AUTH|MAIL)' s1/rec/session.1/transcript
@@ -94,19 +104,13 @@ wrong_name_head() { atf_set descr "every host is verified against its own name";
 wrong_name_body()
 {
 	# A CA-signed certificate for wrong.example on the first host.
-	MF_CERT=wrongname start_in s1
-	start_in s2
-	HOSTS="localhost:$(cat s1/port) localhost:$(cat s2/port)"
-	hosts
+	via_two wrongname
+	assert_second_delivered
 	"$MF_SEND" -v -C "$PWD/mailferry.conf" -c >out 2>err ||
 	    atf_fail "check failed: $(cat err)"
 	atf_check -o match:'^failed: .*certificate verify failed' \
 	    -o match:"^relay: localhost\\[127\\.0\\.0\\.1\\]:$(cat s2/port)\$" \
 	    cat out
-	msg | mf_sendmail -t -i -f alice@example.org >stdout 2>stderr
-	wait_in s2 2
-	atf_check -o match:'^dot 250' cat s2/rec/session.2/msg.1.env
-	[ -z "$(mf_queue_ids)" ] || atf_fail "still queued"
 }
 wrong_name_cleanup() { stop_all; }
 
@@ -114,11 +118,7 @@ atf_test_case greeting_421 cleanup
 greeting_421_head() { atf_set descr "first host answers 421 at the greeting: the second delivers"; }
 greeting_421_body()
 {
-	start_in s1 -g '421 4.3.2 busy'
-	start_in s2
-	HOSTS="localhost:$(cat s1/port),localhost:$(cat s2/port)"
-	hosts
-	msg | mf_sendmail -t -i -f alice@example.org >stdout 2>stderr
+	via_two good -g '421 4.3.2 busy'
 	assert_second_delivered
 }
 greeting_421_cleanup() { stop_all; }
@@ -127,11 +127,7 @@ atf_test_case greeting_554 cleanup
 greeting_554_head() { atf_set descr "first host answers 554 at the greeting: queued, the second is not tried"; }
 greeting_554_body()
 {
-	start_in s1 -g '554 5.3.2 no service'
-	start_in s2
-	HOSTS="localhost:$(cat s1/port), localhost:$(cat s2/port)"
-	hosts
-	msg | mf_sendmail -t -i -f alice@example.org >stdout 2>stderr
+	via_two good -g '554 5.3.2 no service'
 	atf_check -s exit:0 -o empty cat stdout
 	grep -q '^mailferry: queued: .*554' stderr ||
 	    atf_fail "not queued with the 554: $(cat stderr)"
@@ -145,11 +141,7 @@ rcpt_550_head() { atf_set descr "a 550 at RCPT on the first host is the answer: 
 rcpt_550_body()
 {
 	printf 'on RCPT reply 550 5.1.1 no such user\n' >script
-	start_in s1 -s "$PWD/script"
-	start_in s2
-	HOSTS="localhost:$(cat s1/port), localhost:$(cat s2/port)"
-	hosts
-	msg | mf_sendmail -t -i -f alice@example.org >stdout 2>stderr
+	via_two good -s "$PWD/script"
 	grep -q '550 5.1.1 no such user' stderr ||
 	    atf_fail "no refusal reported: $(cat stderr)"
 	assert_second_untouched
@@ -161,11 +153,7 @@ auth_535_head() { atf_set descr "a 535 AUTH failure on the first host does not m
 auth_535_body()
 {
 	printf 'on AUTH reply 535 5.7.8 bad credentials\n' >script
-	start_in s1 -s "$PWD/script"
-	start_in s2
-	HOSTS="localhost:$(cat s1/port), localhost:$(cat s2/port)"
-	hosts
-	msg | mf_sendmail -t -i -f alice@example.org >stdout 2>stderr
+	via_two good -s "$PWD/script"
 	grep -q '^mailferry: queued: .*535' stderr ||
 	    atf_fail "not queued with the 535: $(cat stderr)"
 	assert_second_untouched

@@ -50,41 +50,32 @@ genkey()
 	    -out "$1.key" 2>/dev/null
 }
 
-# The CA.
-genkey ca
-"$OPENSSL" req -new -x509 -key ca.key -out ca.pem -days 3650 \
-    -subj "/CN=mailferry test CA" \
-    -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-
-# leaf NAME CN SAN: a certificate signed by the CA.
-leaf()
+# mkca NAME CN: a self-signed certificate authority.
+mkca()
 {
 	genkey "$1"
-	"$OPENSSL" req -new -key "$1.key" -out "$1.pem" -days 3650 \
-	    -subj "/CN=$2" -CA ca.pem -CAkey ca.key \
-	    -addext "$3" -addext "$LEAF" -addext "$EKU" 2>/dev/null
+	"$OPENSSL" req -new -x509 -key "$1.key" -out "$1.pem" -days 3650 \
+	    -subj "/CN=$2" \
+	    -addext "basicConstraints=critical,CA:TRUE" \
+	    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
 }
 
-leaf good localhost "$SAN"
-
-# client NAME CA CN: a TLS client certificate signed by CA.
-client()
+# issue NAME CA CN PURPOSE [EXT]: a certificate signed by CA, for
+# PURPOSE (serverAuth, clientAuth), with one more extension EXT.
+issue()
 {
 	genkey "$1"
 	"$OPENSSL" req -new -key "$1.key" -out "$1.pem" -days 3650 \
 	    -subj "/CN=$3" -CA "$2.pem" -CAkey "$2.key" -addext "$LEAF" \
-	    -addext "extendedKeyUsage=clientAuth" 2>/dev/null
+	    -addext "extendedKeyUsage=$4" ${5:+-addext "$5"} 2>/dev/null
 }
 
-genkey otherca
-"$OPENSSL" req -new -x509 -key otherca.key -out otherca.pem -days 3650 \
-    -subj "/CN=other test CA" \
-    -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-client client ca "mailferry client"
-client otherclient otherca "mailferry client"
-leaf wrongname wrong.example "subjectAltName=DNS:wrong.example"
+mkca ca "mailferry test CA"
+mkca otherca "other test CA"
+issue good ca localhost serverAuth "$SAN"
+issue client ca "mailferry client" clientAuth
+issue otherclient otherca "mailferry client" clientAuth
+issue wrongname ca wrong.example serverAuth "subjectAltName=DNS:wrong.example"
 
 genkey selfsigned
 "$OPENSSL" req -new -x509 -key selfsigned.key -out selfsigned.pem \
