@@ -107,3 +107,24 @@ hostlist_parse(const char *list, unsigned int defport, struct hostlist *l,
 	}
 	return (0);
 }
+
+/*
+ * The list as "name:port,name:port" ("[v6]:port"), for a log record
+ * when no server answered; cut short if buf is too small.
+ */
+void
+hostlist_format(const struct hostlist *l, char *buf, size_t size)
+{
+	char	 one[sizeof(l->e[0].name) + 16];
+	size_t	 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < l->n; i++) {
+		snprintf(one, sizeof(one), "%s%s%s%s:%u", i > 0 ? "," : "",
+		    strchr(l->e[i].name, ':') != NULL ? "[" : "",
+		    l->e[i].name, strchr(l->e[i].name, ':') != NULL ? "]" : "",
+		    l->e[i].port);
+		if (strlcat(buf, one, size) >= size)
+			break;
+	}
+}

@@ -5,6 +5,8 @@
 #ifndef HOSTLIST_H
 #define HOSTLIST_H
 
+#include <stddef.h>
+
 #define HOSTLIST_MAX	8	/* servers tried in one attempt */
 
 struct hostlist_entry {
@@ -19,5 +21,6 @@ struct hostlist {
 
 int	 hostlist_parse(const char *, unsigned int, struct hostlist *,
 	    char **);
+void	 hostlist_format(const struct hostlist *, char *, size_t);
 
 #endif /* HOSTLIST_H */

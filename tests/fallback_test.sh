@@ -182,6 +182,23 @@ check_body()
 }
 check_cleanup() { stop_all; }
 
+atf_test_case all_down
+all_down_head() { atf_set descr "every host down: queued, the cause and the log record name them all"; }
+all_down_body()
+{
+	HOSTS="localhost:1, localhost:2"
+	MF_LOG_TARGET=
+	hosts '[log]' 'target = file' "file = $PWD/send.log"
+	msg | mf_sendmail -t -i -f alice@example.org >stdout 2>stderr
+	grep -q '^mailferry: queued: .*(2 smarthosts tried)' stderr ||
+	    atf_fail "no clear cause: $(cat stderr)"
+	grep -q 'relay=localhost:1,localhost:2 tls=none .*status=deferred' \
+	    send.log || atf_fail "no record naming both: $(cat send.log)"
+	grep -q 'smarthost localhost:1 unusable: .*; trying localhost:2' \
+	    send.log || atf_fail "the fallback was not logged"
+	[ "$(mf_queue_ids | wc -l)" -eq 1 ] || atf_fail "not queued"
+}
+
 atf_test_case source_address cleanup
 source_address_head() { atf_set descr "source_address: the server sees it; a foreign one fails clearly"; }
 source_address_body()
@@ -219,5 +236,6 @@ atf_init_test_cases()
 	atf_add_test_case rcpt_550
 	atf_add_test_case auth_535
 	atf_add_test_case check
+	atf_add_test_case all_down
 	atf_add_test_case source_address
 }
