@@ -683,8 +683,11 @@ smtp_auth_external(struct smtp_session *s, char **cause)
 	}
 	if (s->p.user != NULL)
 		b64 = auth_b64(s->p.user, strlen(s->p.user), &len);
-	rv = smtp_auth_initial(s, b64 != NULL ? b64 : "=",
-	    b64 != NULL ? len : 1, "*");
+	/*
+	 * The authorisation identity is no credential: length 0 keeps it
+	 * off the list of strings redacted from replies.
+	 */
+	rv = smtp_auth_initial(s, b64 != NULL ? b64 : "=", 0, "*");
 	memset(s->secrets, 0, sizeof(s->secrets));
 	free(b64);
 	if (rv == -1)
@@ -849,17 +852,18 @@ smtp_open_any(const struct smtp_params *p, FILE *trace, char **cause)
 		    l.e[i].name, l.e[i].port, why, l.e[i + 1].name,
 		    l.e[i + 1].port);
 	}
-	if (s != NULL && i > 0)
-		log_info("smarthost %s answered after %zu unusable", 
-		    s->net.relay, i);
-	if (s != NULL)
+	if (s != NULL) {
+		if (i > 0)
+			log_info("smarthost %s answered after %zu unusable",
+			    s->net.relay, i);
 		return (s);
-	if (i > 0)
-		xasprintf(cause, "%s (%zu smarthosts tried)", why, i + 1);
-	else
+	}
+	if (i == 0) {
 		*cause = why;
-	if (i > 0)
-		free(why);
+		return (NULL);
+	}
+	xasprintf(cause, "%s (%zu smarthosts tried)", why, i + 1);
+	free(why);
 	return (NULL);
 }
 
