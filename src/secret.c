@@ -160,8 +160,11 @@ secret_file(const char *path, char **password, char **cause)
 	int		 rc;
 
 	if ((rc = secret_slurp("password_file", path, buf, sizeof(buf), &len,
-	    cause)) != 0)
+	    cause)) != 0) {
+		/* A read error may leave part of the password behind. */
+		explicit_bzero(buf, sizeof(buf));
 		return (rc);
+	}
 	if (len > SECRET_FILE_MAX)
 		what = "longer than 4096 bytes";
 	if (what == NULL && len > 0 && buf[len - 1] == '\n')
@@ -183,8 +186,8 @@ secret_file(const char *path, char **password, char **cause)
 
 /*
  * Read the TLS client key (tls_key_file) by the password_file rules:
- * the whole file, at most SECRET_KEY_MAX bytes, into *pem (*len bytes,
- * NUL-terminated).  The caller frees it with freezero(*pem, *len).
+ * the whole file, at most SECRET_KEY_MAX bytes, into *pem, with a NUL
+ * added (*len counts it).  The caller frees it with freezero(*pem, *len).
  */
 int
 secret_read_key(const char *path, char **pem, size_t *len, char **cause)
