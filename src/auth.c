@@ -16,6 +16,13 @@
  * CRAM-MD5 (RFC 2195), only when configured, answers the one 334
  * challenge with base64(user SP hex(HMAC-MD5(password, challenge))).
  * SCRAM-SHA-256[-PLUS] is scram.c's.
+ * EXTERNAL (RFC 4422 appendix A) takes the identity from the TLS
+ * client certificate; the message is the authorisation identity, empty
+ * to act as the certificate's own identity.  In SMTP (RFC 4954) an
+ * empty initial response is "=":
+ *	AUTH EXTERNAL =			(no user configured)
+ *	AUTH EXTERNAL base64(user)	(act as user)
+ * Only when configured (auth = external), never by auto.
  *
  * Every buffer that held a password or a payload is freezero'd by
  * whoever owns it, right after use.
@@ -59,6 +66,7 @@ static const struct {
 	{ CONF_AUTH_CRAM_MD5, { EHLO_AUTH_CRAM_MD5 } },
 	{ CONF_AUTH_XOAUTH2, { EHLO_AUTH_XOAUTH2 } },
 	{ CONF_AUTH_OAUTHBEARER, { EHLO_AUTH_OAUTHBEARER } },
+	{ CONF_AUTH_EXTERNAL, { EHLO_AUTH_EXTERNAL } },
 };
 
 /*
@@ -115,6 +123,8 @@ auth_mech_name(unsigned int mech)
 		return ("XOAUTH2");
 	case EHLO_AUTH_OAUTHBEARER:
 		return ("OAUTHBEARER");
+	case EHLO_AUTH_EXTERNAL:
+		return ("EXTERNAL");
 	default:
 		return ("?");
 	}

@@ -46,6 +46,7 @@
 #include "mailferry.h"
 #include "conf.h"
 #include "envelope.h"
+#include "hostlist.h"
 
 #ifndef MF_QUEUE_DIR
 #define MF_QUEUE_DIR		"/var/spool/mailferry"
@@ -114,6 +115,8 @@ struct conf_state {
 
 static int	 conf_valid_domain(const char *);
 static int	 conf_valid_helo(const char *);
+static int	 conf_valid_hosts(const char *);
+static int	 conf_valid_ip(const char *);
 static int	 conf_valid_local(const char *, size_t);
 static int	 conf_valid_address(const char *);
 static int	 conf_valid_addrlist(const char *);
@@ -138,6 +141,7 @@ static int	 conf_handler(void *, const char *, const char *,
 static int	 conf_alias_add(struct conf_state *, const char *,
 		    const char *);
 static void	 conf_finish(struct conf_state *);
+static int	 conf_check_client(struct conf_state *);
 static int	 conf_check_pair(struct conf_state *, const char *,
 		    const char *, int);
 static void	 conf_secret_error(struct conf_state *);
@@ -165,6 +169,7 @@ static const struct conf_enum conf_auth_names[] = {
 	{ "scram-sha-256",	CONF_AUTH_SCRAM },
 	{ "scram-sha-256-plus",	CONF_AUTH_SCRAM_PLUS },
 	{ "cram-md5",	CONF_AUTH_CRAM_MD5 },
+	{ "external",	CONF_AUTH_EXTERNAL },
 	{ NULL,		0 }
 };
 
@@ -259,6 +264,12 @@ static const struct conf_opt conf_opts[] = {
 	    NULL, 1, 100, NULL, 0 },
 	{ "smarthost", "max_rate", CONF_T_RATE, O(max_rate), "0", NULL,
 	    0, 1000000, NULL, 0 },
+	{ "smarthost", "tls_cert_file", CONF_T_PATH, O(tls_cert_file), NULL,
+	    NULL, 0, 0, NULL, 0 },
+	{ "smarthost", "tls_key_file", CONF_T_PATH, O(tls_key_file), NULL,
+	    NULL, 0, 0, NULL, 0 },
+	{ "smarthost", "source_address", CONF_T_STRING, O(source_address),
+	    NULL, NULL, 0, 0, conf_valid_ip, 0 },
 	{ "sender", "domain", CONF_T_STRING, O(domain), NULL, NULL, 0, 0,
 	    conf_valid_domain, 0 },
 	{ "sender", "from", CONF_T_STRING, O(from), NULL, NULL, 0, 0,
@@ -600,6 +611,8 @@ conf_finish(struct conf_state *st)
 		    "password_file and password_command are exclusive");
 		return;
 	}
+	if (conf_check_client(st) == -1)
+		return;
 	retry = st->seen[conf_find("queue", "retry")];
 	maxr = st->seen[conf_find("queue", "max_retry")];
 	if (c->retry > c->max_retry) {
@@ -622,6 +635,33 @@ conf_finish(struct conf_state *st)
 		c->domain = xstrdup(conf_default_domain());
 	if (c->helo == NULL)
 		c->helo = xstrdup(c->domain);
+}
+
+/*
+ * A client certificate needs its key and the reverse; auth = external
+ * needs the certificate.
+ */
+static int
+conf_check_client(struct conf_state *st)
+{
+	struct conf	*c = st->conf;
+	int		 cf, kf;
+
+	cf = st->seen[conf_find("smarthost", "tls_cert_file")];
+	kf = st->seen[conf_find("smarthost", "tls_key_file")];
+	if ((cf == 0) != (kf == 0)) {
+		conf_error(st, cf != 0 ? cf : kf, "smarthost",
+		    cf != 0 ? "tls_cert_file" : "tls_key_file",
+		    "tls_cert_file and tls_key_file go together");
+		return (-1);
+	}
+	if (c->auth == CONF_AUTH_EXTERNAL && cf == 0) {
+		conf_error(st, st->seen[conf_find("smarthost", "auth")],
+		    "smarthost", "auth", "auth = external needs "
+		    "tls_cert_file and tls_key_file");
+		return (-1);
+	}
+	return (0);
 }
 
 /* [health] warn must not exceed crit: an error on the later line. */
@@ -828,7 +868,7 @@ conf_set(struct conf *c, const struct conf_opt *o, const char *value,
 			goto bad;
 		break;
 	case CONF_T_HOST:
-		if (!conf_valid_helo(value) || value[0] == '[')
+		if (!conf_valid_hosts(value))
 			goto bad;
 		break;
 	case CONF_T_PATH:
@@ -953,7 +993,8 @@ conf_explain(const struct conf_opt *o, char *why, size_t whylen)
 
 	switch (o->type) {
 	case CONF_T_HOST:
-		snprintf(why, whylen, "not a host name or IP address");
+		snprintf(why, whylen, "not a list of host names or IP "
+		    "addresses (host or host:port, separated by commas)");
 		break;
 	case CONF_T_PATH:
 		snprintf(why, whylen, "not an absolute path");
@@ -1076,6 +1117,34 @@ conf_valid_helo(const char *s)
 	return (inet_pton(AF_INET, lit, a) == 1);
 }
 
+/* A host list (hostlist.c) of host names and IP addresses. */
+static int
+conf_valid_hosts(const char *s)
+{
+	struct hostlist	 l;
+	char		*cause = NULL;
+	size_t		 i;
+
+	if (hostlist_parse(s, 1, &l, &cause) == -1) {
+		free(cause);
+		return (0);
+	}
+	for (i = 0; i < l.n; i++)
+		if (!conf_valid_helo(l.e[i].name) || l.e[i].name[0] == '[')
+			return (0);
+	return (1);
+}
+
+/* An IPv4 or IPv6 address literal (source_address). */
+static int
+conf_valid_ip(const char *s)
+{
+	unsigned char	 a[sizeof(struct in6_addr)];
+
+	return (inet_pton(AF_INET, s, a) == 1 ||
+	    inet_pton(AF_INET6, s, a) == 1);
+}
+
 /* A local part by the envelope rules (envelope.c). */
 static int
 conf_valid_local(const char *s, size_t len)
@@ -1177,11 +1246,17 @@ conf_check_relay(const struct conf *c, char **cause)
 {
 	const char	*path = c->path != NULL ? c->path : MF_CONF_PATH;
 	const char	*what = NULL;
-	int		 secret;
+	int		 secret, external;
 
 	secret = c->password_file != NULL || c->password_command != NULL;
+	/* With EXTERNAL, user is only the authorisation identity. */
+	external = c->auth == CONF_AUTH_EXTERNAL;
 	if (c->host == NULL)
 		what = "[smarthost] host is not set";
+	else if (external && c->tls_cert_file == NULL)
+		what = "[smarthost] auth = external needs tls_cert_file";
+	else if (external)
+		what = NULL;
 	else if (c->auth != CONF_AUTH_NONE && c->user != NULL && !secret)
 		what = "[smarthost] user is set but neither password_file "
 		    "nor password_command";

@@ -26,7 +26,8 @@ enum conf_auth {
 	CONF_AUTH_NONE,		/* no AUTH at all (IP-authorised relay) */
 	CONF_AUTH_SCRAM,	/* SCRAM-SHA-256, -PLUS when offered */
 	CONF_AUTH_SCRAM_PLUS,	/* SCRAM-SHA-256-PLUS only (TLS 1.3) */
-	CONF_AUTH_CRAM_MD5	/* only when configured, never by auto */
+	CONF_AUTH_CRAM_MD5,	/* only when configured, never by auto */
+	CONF_AUTH_EXTERNAL	/* SASL EXTERNAL: the TLS client certificate */
 };
 
 enum conf_delivery {
@@ -70,7 +71,7 @@ struct conf {
 	char		*path;
 
 	/* [smarthost] */
-	char		*host;
+	char		*host;			/* list: hostlist.c */
 	unsigned int	 port;
 	enum conf_tls	 tls;
 	char		*user;
@@ -86,6 +87,9 @@ struct conf {
 	char		*helo;			/* name given in EHLO */
 	unsigned int	 max_sessions;		/* concurrent, per spool */
 	struct conf_rate max_rate;		/* messages sent */
+	char		*tls_cert_file;		/* client certificate chain */
+	char		*tls_key_file;		/* its key: a secret */
+	char		*source_address;	/* IP literal to bind() */
 
 	/* [sender] */
 	char		*domain;

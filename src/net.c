@@ -40,8 +40,10 @@
 
 static int64_t	net_now(void);
 static int	net_wait(struct net *, short, int64_t, char **);
+static int	net_source(const char *, struct sockaddr_storage *,
+		    socklen_t *, char **);
 static int	net_connect_one(struct net *, const struct addrinfo *,
-		    time_t, char **);
+		    const struct sockaddr_storage *, socklen_t, time_t, char **);
 static int	net_fill(struct net *, int64_t, char **);
 static int	net_ssl_wait(struct net *, int, int64_t, const char *,
 		    char **);
@@ -99,8 +101,39 @@ net_wait(struct net *n, short events, int64_t deadline, char **cause)
 	}
 }
 
+/* Parse source_address (an IP literal) into ss; len 0 without one. */
 static int
-net_connect_one(struct net *n, const struct addrinfo *ai, time_t timeout,
+net_source(const char *src, struct sockaddr_storage *ss, socklen_t *len,
+    char **cause)
+{
+	struct addrinfo	 hints, *res;
+	int		 rv;
+
+	*len = 0;
+	if (src == NULL)
+		return (0);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+	if ((rv = getaddrinfo(src, NULL, &hints, &res)) != 0) {
+		xasprintf(cause, "source_address %s: %s", src,
+		    gai_strerror(rv));
+		return (-1);
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return (0);
+}
+
+/*
+ * Connect to one address, from src (length srclen, 0: any) when given:
+ * bound before connect(2), so the server sees that address.
+ */
+static int
+net_connect_one(struct net *n, const struct addrinfo *ai,
+    const struct sockaddr_storage *src, socklen_t srclen, time_t timeout,
     char **cause)
 {
 	socklen_t	 len;
@@ -119,6 +152,14 @@ net_connect_one(struct net *n, const struct addrinfo *ai, time_t timeout,
 	 */
 	if (setsockopt(n->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
 		log_debug("TCP_NODELAY: %s", strerror(errno));
+	if (srclen > 0 && bind(n->fd, (const struct sockaddr *)src,
+	    srclen) == -1) {
+		xasprintf(cause, "connect to %s: cannot bind to "
+		    "source_address: %s", n->relay, strerror(errno));
+		close(n->fd);
+		n->fd = -1;
+		return (-1);
+	}
 	if (connect(n->fd, ai->ai_addr, ai->ai_addrlen) == 0)
 		return (0);
 	if (errno != EINPROGRESS) {
@@ -145,19 +186,24 @@ fail:
 
 /*
  * Connect to host:port, trying every address getaddrinfo() returns,
- * each for at most timeout seconds.  On failure the cause names the
- * last address tried; every failure here is temporary.
+ * each for at most timeout seconds, from source address src if not
+ * NULL (addresses of the other family are skipped).  On failure the
+ * cause names the last address tried; every failure here is temporary.
  */
 int
 net_connect(struct net *n, const char *host, unsigned int port,
-    time_t timeout, char **cause)
+    const char *src, time_t timeout, char **cause)
 {
-	struct addrinfo	 hints, *res, *ai;
-	char		 serv[16], *last = NULL;
-	size_t		 tried = 0;
-	int		 rv;
+	struct addrinfo		 hints, *res, *ai;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 serv[16], *last = NULL;
+	size_t			 tried = 0;
+	int			 rv;
 
 	net_init(n);
+	if (net_source(src, &ss, &sslen, cause) == -1)
+		return (-1);
 	snprintf(serv, sizeof(serv), "%u", port);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -177,7 +223,13 @@ net_connect(struct net *n, const char *host, unsigned int port,
 		free(last);
 		last = NULL;
 		tried++;
-		if (net_connect_one(n, ai, timeout, &last) == 0)
+		if (sslen > 0 && ai->ai_family != ss.ss_family) {
+			xasprintf(&last, "connect to %s: skipped: not the "
+			    "address family of source_address", n->relay);
+			log_debug("%s", last);
+			continue;
+		}
+		if (net_connect_one(n, ai, &ss, sslen, timeout, &last) == 0)
 			break;
 		log_debug("%s", last);
 	}

@@ -30,8 +30,8 @@ struct net {
 
 int64_t	 net_deadline(time_t);
 void	 net_init(struct net *);
-int	 net_connect(struct net *, const char *, unsigned int, time_t,
-	    char **);
+int	 net_connect(struct net *, const char *, unsigned int, const char *,
+	    time_t, char **);
 int	 net_write(struct net *, const void *, size_t, int64_t, char **);
 int	 net_read_line(struct net *, const char **, size_t *, int64_t,
 	    char **);

@@ -65,6 +65,7 @@ static const struct {
 	{ "SCRAM-SHA-256-PLUS",	EHLO_AUTH_SCRAM_SHA_256_PLUS },
 	{ "XOAUTH2",		EHLO_AUTH_XOAUTH2 },
 	{ "OAUTHBEARER",	EHLO_AUTH_OAUTHBEARER },
+	{ "EXTERNAL",		EHLO_AUTH_EXTERNAL },
 };
 
 /* Prepare an empty reply. */

@@ -49,6 +49,7 @@ struct reply {
 #define EHLO_AUTH_XOAUTH2	0x0010
 #define EHLO_AUTH_OAUTHBEARER	0x0020
 #define EHLO_AUTH_SCRAM_SHA_256_PLUS 0x0040
+#define EHLO_AUTH_EXTERNAL	0x0080
 
 /* What a server said it supports in its EHLO reply. */
 struct ehlo {

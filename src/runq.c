@@ -70,7 +70,9 @@
 #include "mailferry.h"
 #include "conf.h"
 #include "dsn.h"
+#include "hostlist.h"
 #include "limit.h"
+#include "net.h"
 #include "runq.h"
 #include "secret.h"
 #include "smtp.h"
@@ -174,6 +176,7 @@ runq_params(struct smtp_params *p, const struct conf *conf,
 	p->timeout = conf->timeout;
 	p->connect_timeout = conf->connect_timeout;
 	p->helo = conf->helo != NULL ? conf->helo : conf->domain;
+	p->source_address = conf->source_address;
 }
 
 /* Seconds to wait after the given number of failed attempts. */
@@ -736,9 +739,8 @@ runq_connect(struct runq_ctx *ctx, struct runq_batch *b)
 
 	if (ctx->s != NULL)
 		return (0);
-	if (!ctx->have_password && conf->auth != CONF_AUTH_NONE &&
-	    conf->user != NULL && secret_read(conf, &ctx->password,
-	    &cause) != 0) {
+	if (!ctx->have_password && secret_needed(conf) &&
+	    secret_read(conf, &ctx->password, &cause) != 0) {
 		runq_defer_all(ctx, b, cause);
 		free(cause);
 		ctx->stop = 1;
@@ -746,6 +748,7 @@ runq_connect(struct runq_ctx *ctx, struct runq_batch *b)
 	}
 	ctx->have_password = 1;
 	runq_params(&p, conf, ctx->password);
+	p.client = ctx->ro->client;
 	if ((ctx->s = smtp_open(&p, &fail, &cause)) == NULL) {
 		runq_defer_all(ctx, b, cause);
 		free(cause);
@@ -882,18 +885,23 @@ runq_limited(struct runq_ctx *ctx, struct runq_batch *b, size_t ok,
 static void
 runq_defer_all(struct runq_ctx *ctx, struct runq_batch *b, const char *cause)
 {
-	char	*relay = NULL;
-	size_t	 i;
+	struct hostlist	 l;
+	char		 relay[NET_RELAY_MAX], *why = NULL;
+	size_t		 i;
 
-	xasprintf(&relay, "%s:%u", ctx->conf->host != NULL ?
-	    ctx->conf->host : "none", ctx->conf->port);
+	/* Every server of the list was tried: name them all. */
+	if (ctx->conf->host != NULL && hostlist_parse(ctx->conf->host,
+	    ctx->conf->port, &l, &why) == 0)
+		hostlist_format(&l, relay, sizeof(relay));
+	else
+		strlcpy(relay, "none", sizeof(relay));
+	free(why);
 	for (i = 0; i < b->n; i++) {
 		b->m[i].result = MF_TEMP;
 		free(b->m[i].reply);
 		b->m[i].reply = xstrdup(cause);
 		runq_finish(ctx, &b->e[i], &b->m[i], relay, NULL);
 	}
-	free(relay);
 }
 
 /* ---- results ---------------------------------------------------------- */

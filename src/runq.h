@@ -82,6 +82,7 @@ struct runq_opts {
 	int		 all;		/* -a: due or not */
 	int		 report;	/* -F: a caller waits for only_id */
 	uid_t		 owner;		/* SPOOL_ANY_OWNER, or only this uid's */
+	const struct tls_client *client; /* client certificate, or NULL */
 	int		(*tell)(const struct runq_outcome *, void *);
 	void		(*done)(const struct runq_outcome *, void *);
 	void		*arg;
@@ -99,6 +100,7 @@ struct runq_result {
 };
 
 struct smtp_params;
+struct tls_client;
 void	runq_params(struct smtp_params *, const struct conf *, const char *);
 int	runq_run(const struct conf *, const struct runq_opts *,
 	    struct runq_result *);

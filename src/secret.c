@@ -36,6 +36,10 @@
  *    line to change (make it 0) to refuse those files too.
  * Every refusal is one line naming the fix.
  *
+ * tls_key_file (the TLS client key, PEM) is opened and judged by the
+ * same rules, with its own name in every message; the whole file (at
+ * most SECRET_KEY_MAX bytes) is read into memory, for tls.c to parse.
+ *
  * password_command: run with /bin/sh -c, stdin on /dev/null and only
  * PATH in the environment; the first line of its standard output (at
  * most SECRET_CMD_OUT_MAX bytes, CRLF or LF) is the password.  It must
@@ -72,17 +76,21 @@
 #define SECRET_FILE_MAX		4096	/* password_file contents */
 #define SECRET_CMD_OUT_MAX	(16 * 1024)	/* password_command output */
 #define SECRET_HOPS_MAX		32	/* symbolic links followed */
+#define SECRET_KEY_MAX		(64 * 1024)	/* tls_key_file contents */
 
 /* Read bits accepted without privilege (0: refuse as when set-id). */
 #define SECRET_UNPRIV_READ	(S_IRGRP | S_IROTH)
 
+static int	 secret_slurp(const char *, const char *, char *, size_t,
+		    size_t *, char **);
 static int	 secret_file(const char *, char **, char **);
-static int	 secret_open(const char *, int *, char **);
-static int	 secret_resolve(const char *, char *, size_t, struct stat *,
-		    char **);
-static int	 secret_hop_check(const char *, const char *, int, char **);
+static int	 secret_open(const char *, const char *, int *, char **);
+static int	 secret_resolve(const char *, const char *, char *, size_t,
+		    struct stat *, char **);
+static int	 secret_hop_check(const char *, const char *, const char *,
+		    int, char **);
 static int	 secret_owner_ok(uid_t);
-static int	 secret_file_check(const char *, const char *,
+static int	 secret_file_check(const char *, const char *, const char *,
 		    const struct stat *, char **);
 static int	 secret_command(const struct conf *, char **, char **);
 static void	 secret_exec(const char *, int) __attribute__((noreturn));
@@ -109,6 +117,39 @@ secret_read(const struct conf *c, char **password, char **cause)
 	return (CONF_ERR_SYNTAX);
 }
 
+/*
+ * Read at most size - 1 bytes of the private file path into buf (the
+ * rules above, key names the option in messages); one byte more than
+ * wanted tells the caller the file is too long.
+ */
+static int
+secret_slurp(const char *key, const char *path, char *buf, size_t size,
+    size_t *lenp, char **cause)
+{
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd, rc;
+
+	if ((rc = secret_open(key, path, &fd, cause)) != 0)
+		return (rc);
+	while (len < size - 1) {
+		if ((n = read(fd, buf + len, size - 1 - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			xasprintf(cause, "%s %s: %s", key, path,
+			    strerror(errno));
+			close(fd);
+			return (CONF_ERR_TEMP);
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	*lenp = len;
+	return (0);
+}
+
 /* The first line of a private regular file, at most 4 KiB. */
 static int
 secret_file(const char *path, char **password, char **cause)
@@ -116,26 +157,15 @@ secret_file(const char *path, char **password, char **cause)
 	char		 buf[SECRET_FILE_MAX + 2];
 	const char	*what = NULL;
 	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd, rc;
+	int		 rc;
 
-	if ((rc = secret_open(path, &fd, cause)) != 0)
+	if ((rc = secret_slurp("password_file", path, buf, sizeof(buf), &len,
+	    cause)) != 0) {
+		/* A read error may leave part of the password behind. */
+		explicit_bzero(buf, sizeof(buf));
 		return (rc);
-	while (what == NULL && len < sizeof(buf) - 1) {
-		if ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			what = strerror(errno);
-			rc = CONF_ERR_TEMP;
-		} else if (n == 0)
-			break;
-		else
-			len += (size_t)n;
 	}
-	close(fd);
-	if (what == NULL)
-		rc = CONF_ERR_SYNTAX;
-	if (what == NULL && len > SECRET_FILE_MAX)
+	if (len > SECRET_FILE_MAX)
 		what = "longer than 4096 bytes";
 	if (what == NULL && len > 0 && buf[len - 1] == '\n')
 		len -= (len > 1 && buf[len - 2] == '\r') ? 2 : 1;
@@ -151,7 +181,54 @@ secret_file(const char *path, char **password, char **cause)
 	else
 		xasprintf(cause, "password_file %s: %s", path, what);
 	explicit_bzero(buf, sizeof(buf));
-	return (what == NULL ? 0 : rc);
+	return (what == NULL ? 0 : CONF_ERR_SYNTAX);
+}
+
+/*
+ * Read the TLS client key (tls_key_file) by the password_file rules:
+ * the whole file, at most SECRET_KEY_MAX bytes, into *pem, with a NUL
+ * added (*len counts it).  The caller frees it with freezero(*pem, *len).
+ */
+int
+secret_read_key(const char *path, char **pem, size_t *len, char **cause)
+{
+	const char	*what = NULL;
+	char		*buf;
+	size_t		 n = 0;
+	int		 rc;
+
+	*pem = NULL;
+	buf = xmalloc(SECRET_KEY_MAX + 2);
+	if ((rc = secret_slurp("tls_key_file", path, buf, SECRET_KEY_MAX + 2,
+	    &n, cause)) != 0) {
+		freezero(buf, SECRET_KEY_MAX + 2);
+		return (rc);
+	}
+	if (n > SECRET_KEY_MAX)
+		what = "longer than 64 KiB";
+	else if (n == 0)
+		what = "empty";
+	else if (memchr(buf, '\0', n) != NULL)
+		what = "contains a NUL byte";
+	if (what != NULL) {
+		xasprintf(cause, "tls_key_file %s: %s", path, what);
+		freezero(buf, SECRET_KEY_MAX + 2);
+		return (CONF_ERR_SYNTAX);
+	}
+	*pem = xmalloc(n + 1);
+	memcpy(*pem, buf, n);
+	(*pem)[n] = '\0';
+	*len = n + 1;
+	freezero(buf, SECRET_KEY_MAX + 2);
+	return (0);
+}
+
+/* Whether a password is wanted (auth is neither none nor external). */
+int
+secret_needed(const struct conf *c)
+{
+	return (c->auth != CONF_AUTH_NONE && c->auth != CONF_AUTH_EXTERNAL &&
+	    c->user != NULL);
 }
 
 /*
@@ -159,13 +236,13 @@ secret_file(const char *path, char **password, char **cause)
  * that the descriptor is the file judged.  0 with *fdp, or an error.
  */
 static int
-secret_open(const char *path, int *fdp, char **cause)
+secret_open(const char *key, const char *path, int *fdp, char **cause)
 {
 	char		 final[PATH_MAX], *name;
 	struct stat	 lsb, sb;
 	int		 fd, rc;
 
-	if ((rc = secret_resolve(path, final, sizeof(final), &lsb,
+	if ((rc = secret_resolve(key, path, final, sizeof(final), &lsb,
 	    cause)) != 0)
 		return (rc);
 	if (strcmp(path, final) == 0)
@@ -175,19 +252,19 @@ secret_open(const char *path, int *fdp, char **cause)
 	fd = open(final, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
 	    O_NOCTTY);
 	if (fd == -1) {
-		xasprintf(cause, "password_file %s: %s", name,
+		xasprintf(cause, "%s %s: %s", key, name,
 		    strerror(errno));
 		rc = errno == EACCES || errno == EPERM ? CONF_ERR_INSECURE :
 		    CONF_ERR_TEMP;
 	} else if (fstat(fd, &sb) == -1) {
-		xasprintf(cause, "password_file %s: %s", name,
+		xasprintf(cause, "%s %s: %s", key, name,
 		    strerror(errno));
 		rc = CONF_ERR_TEMP;
 	} else if (sb.st_dev != lsb.st_dev || sb.st_ino != lsb.st_ino) {
-		xasprintf(cause, "password_file %s: changed while being "
-		    "opened: try again", name);
+		xasprintf(cause, "%s %s: changed while being "
+		    "opened: try again", key, name);
 		rc = CONF_ERR_TEMP;
-	} else if (secret_file_check(name, final, &sb, cause) == -1)
+	} else if (secret_file_check(key, name, final, &sb, cause) == -1)
 		rc = CONF_ERR_INSECURE;
 	free(name);
 	if (rc != 0 && fd != -1)
@@ -202,7 +279,7 @@ secret_open(const char *path, int *fdp, char **cause)
  * lsb is the lstat() of the final name.
  */
 static int
-secret_resolve(const char *path, char *final, size_t size,
+secret_resolve(const char *key, const char *path, char *final, size_t size,
     struct stat *lsb, char **cause)
 {
 	char		 link[PATH_MAX], next[PATH_MAX];
@@ -211,14 +288,14 @@ secret_resolve(const char *path, char *final, size_t size,
 	int		 hops;
 
 	if (strlcpy(final, path, size) >= size) {
-		xasprintf(cause, "password_file %s: path too long", path);
+		xasprintf(cause, "%s %s: path too long", key, path);
 		return (CONF_ERR_SYNTAX);
 	}
 	for (hops = 0;; hops++) {
-		if (secret_hop_check(path, final, hops, cause) == -1)
+		if (secret_hop_check(key, path, final, hops, cause) == -1)
 			return (CONF_ERR_INSECURE);
 		if (lstat(final, lsb) == -1) {
-			xasprintf(cause, "password_file %s: %s%s", path,
+			xasprintf(cause, "%s %s: %s%s", key, path,
 			    hops > 0 ? "dangling symbolic link: " : "",
 			    strerror(errno));
 			return (errno == EACCES ? CONF_ERR_INSECURE :
@@ -227,14 +304,14 @@ secret_resolve(const char *path, char *final, size_t size,
 		if (!S_ISLNK(lsb->st_mode))
 			return (0);
 		if (!secret_owner_ok(lsb->st_uid)) {
-			xasprintf(cause, "password_file %s: symbolic link %s "
-			    "owned by uid %lu: make root own it", path, final,
+			xasprintf(cause, "%s %s: symbolic link %s "
+			    "owned by uid %lu: make root own it", key, path, final,
 			    (unsigned long)lsb->st_uid);
 			return (CONF_ERR_INSECURE);
 		}
 		if (hops == SECRET_HOPS_MAX ||
 		    (n = readlink(final, link, sizeof(link) - 1)) == -1) {
-			xasprintf(cause, "password_file %s: %s", path,
+			xasprintf(cause, "%s %s: %s", key, path,
 			    hops == SECRET_HOPS_MAX ? "too many symbolic "
 			    "links (a loop?)" : strerror(errno));
 			return (CONF_ERR_SYNTAX);
@@ -248,8 +325,7 @@ secret_resolve(const char *path, char *final, size_t size,
 			    (int)(slash - final), final, link);
 		if (n < 0 || (size_t)n >= sizeof(next) ||
 		    strlcpy(final, next, size) >= size) {
-			xasprintf(cause, "password_file %s: path too long",
-			    path);
+			xasprintf(cause, "%s %s: path too long", key, path);
 			return (CONF_ERR_SYNTAX);
 		}
 	}
@@ -261,8 +337,8 @@ secret_resolve(const char *path, char *final, size_t size,
  * could point the link elsewhere.  0, or -1 with the fix in cause.
  */
 static int
-secret_hop_check(const char *path, const char *name, int hops,
-    char **cause)
+secret_hop_check(const char *key, const char *path, const char *name,
+    int hops, char **cause)
 {
 	char		 dir[PATH_MAX];
 	const char	*slash;
@@ -280,8 +356,8 @@ secret_hop_check(const char *path, const char *name, int hops,
 		return (0);	/* lstat() will fail with the reason */
 	if ((sb.st_mode & S_IWOTH) == 0 || (sb.st_mode & S_ISVTX) != 0)
 		return (0);
-	xasprintf(cause, "password_file %s: %s%s is in directory %s, "
-	    "writable by others: chmod o-w %s (or +t)", path,
+	xasprintf(cause, "%s %s: %s%s is in directory %s, "
+	    "writable by others: chmod o-w %s (or +t)", key, path,
 	    hops > 0 ? "its target " : "", name, dir, dir);
 	return (-1);
 }
@@ -301,7 +377,7 @@ secret_owner_ok(uid_t uid)
  * 0, or -1 with the fix in cause.
  */
 static int
-secret_file_check(const char *name, const char *path,
+secret_file_check(const char *key, const char *name, const char *path,
     const struct stat *sb, char **cause)
 {
 	struct group	*gr;
@@ -327,22 +403,22 @@ secret_file_check(const char *name, const char *path,
 	    strlcpy(grp, gr->gr_name, sizeof(grp)) >= sizeof(grp))
 		snprintf(grp, sizeof(grp), "%lu", (unsigned long)egid);
 	if (bad == 'f')
-		xasprintf(cause, "password_file %s: not a regular file: "
-		    "make it a file owned by root:%s, mode 0640", name, grp);
+		xasprintf(cause, "%s %s: not a regular file: "
+		    "make it a file owned by root:%s, mode 0640", key, name, grp);
 	else if (bad == 'o' && ok != 0)
-		xasprintf(cause, "password_file %s: writable or executable "
-		    "by others (mode %04o): chmod o-wx %s", name, mode, path);
+		xasprintf(cause, "%s %s: writable or executable "
+		    "by others (mode %04o): chmod o-wx %s", key, name, mode, path);
 	else if (bad == 'o')
-		xasprintf(cause, "password_file %s: readable, writable or "
-		    "executable by others (mode %04o): chmod o-rwx %s", name,
+		xasprintf(cause, "%s %s: readable, writable or "
+		    "executable by others (mode %04o): chmod o-rwx %s", key, name,
 		    mode, path);
 	else if (bad == 'u')
-		xasprintf(cause, "password_file %s: owned by uid %lu: "
-		    "chown root:%s %s && chmod 0640 %s", name,
+		xasprintf(cause, "%s %s: owned by uid %lu: "
+		    "chown root:%s %s && chmod 0640 %s", key, name,
 		    (unsigned long)sb->st_uid, grp, path, path);
 	else
-		xasprintf(cause, "password_file %s: %s by group %lu (mode "
-		    "%04o): chgrp %s %s (or chmod g-%s %s)", name,
+		xasprintf(cause, "%s %s: %s by group %lu (mode "
+		    "%04o): chgrp %s %s (or chmod g-%s %s)", key, name,
 		    ok != 0 ? "writable or executable" :
 		    "readable, writable or executable",
 		    (unsigned long)sb->st_gid, mode, grp, path,

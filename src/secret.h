@@ -5,9 +5,13 @@
 #ifndef SECRET_H
 #define SECRET_H
 
+#include <stddef.h>
+
 struct conf;
 
 /* Return values besides 0 are those of conf_load(): CONF_ERR_*. */
 int	 secret_read(const struct conf *, char **, char **);
+int	 secret_read_key(const char *, char **, size_t *, char **);
+int	 secret_needed(const struct conf *);
 
 #endif /* SECRET_H */

@@ -75,6 +75,7 @@
 #include "secret.h"
 #include "smtp.h"
 #include "spool.h"
+#include "tls.h"
 
 /* What only_id's outcome was, for the exit status of -F and -qI. */
 struct send_report {
@@ -114,6 +115,9 @@ static int	send_periodic(const struct conf *, time_t);
 static int	send_mode(const struct conf *, int, const char *, time_t);
 static int	send_queue(const struct conf *, struct runq_opts *, int);
 static int	send_check(const struct conf *);
+static int	send_exit_of(int);
+static const struct tls_client *send_client(const struct conf *,
+		    struct tls_client *);
 static int	send_health(const struct conf *, const char *, const char *);
 static void	send_unknown(const char *) __attribute__((noreturn));
 
@@ -307,6 +311,7 @@ send_periodic(const struct conf *conf, time_t interval)
 	struct runq_opts	 ro;
 	struct runq_result	 res;
 	struct send_report	 rep;
+	struct tls_client	 tc;
 	struct timespec		 ts, t0, t1;
 	sigset_t		 set;
 	int			 sig = -1;
@@ -323,6 +328,7 @@ send_periodic(const struct conf *conf, time_t interval)
 	ro.owner = send_owner();
 	ro.done = send_done;
 	ro.arg = &rep;
+	ro.client = send_client(conf, &tc);
 	log_info("queue runner started, every %llds", (long long)interval);
 	while (!send_quit) {
 		runq_run(conf, &ro, &res);
@@ -346,7 +352,42 @@ send_periodic(const struct conf *conf, time_t interval)
 		}
 	}
 	log_info("queue runner stopped (signal %d)", sig);
+	tls_client_free(&tc);
 	return (EX_OK);
+}
+
+/* The exit status for a CONF_ERR_* of secret.c. */
+static int
+send_exit_of(int r)
+{
+	return (r == CONF_ERR_INSECURE ? EX_NOPERM :
+	    r == CONF_ERR_SYNTAX ? EX_CONFIG : EX_TEMPFAIL);
+}
+
+/*
+ * Load the client certificate and key (tls_cert_file, tls_key_file)
+ * into tc once per run, before any entry is touched: a key that others
+ * may read is 77, one that cannot be used or does not match is 78.
+ * NULL when none is configured.
+ */
+static const struct tls_client *
+send_client(const struct conf *conf, struct tls_client *tc)
+{
+	char	*pem = NULL, *cause = NULL;
+	size_t	 len = 0;
+	int	 r;
+
+	memset(tc, 0, sizeof(*tc));
+	if (conf->tls_cert_file == NULL)
+		return (NULL);
+	if ((r = secret_read_key(conf->tls_key_file, &pem, &len,
+	    &cause)) != 0)
+		mf_die(send_exit_of(r), "%s", cause);
+	r = tls_client_load(tc, conf->tls_cert_file, pem, len, &cause);
+	freezero(pem, len);
+	if (r == -1)
+		mf_die(EX_CONFIG, "%s", cause);
+	return (tc);
 }
 
 /*
@@ -357,19 +398,21 @@ static int
 send_check(const struct conf *conf)
 {
 	struct smtp_params	 p;
+	struct tls_client	 tc;
 	char			*password = NULL, *cause = NULL;
 	int			 r;
 
 	if (conf_check_relay(conf, &cause) == -1)
 		mf_die(EX_CONFIG, "%s", cause);
-	if (conf->auth != CONF_AUTH_NONE && conf->user != NULL &&
+	if (secret_needed(conf) &&
 	    (r = secret_read(conf, &password, &cause)) != 0)
-		mf_die(r == CONF_ERR_INSECURE ? EX_NOPERM :
-		    r == CONF_ERR_SYNTAX ? EX_CONFIG : EX_TEMPFAIL, "%s", cause);
+		mf_die(send_exit_of(r), "%s", cause);
 	runq_params(&p, conf, password);
+	p.client = send_client(conf, &tc);
 	r = smtp_probe(&p, stdout, &cause);
 	if (password != NULL)
 		freezero(password, strlen(password));
+	tls_client_free(&tc);
 	if (r == -1)
 		mf_die(EX_UNAVAILABLE, "check failed: %s", cause);
 	return (EX_OK);
@@ -440,6 +483,7 @@ send_queue(const struct conf *conf, struct runq_opts *ro, int show)
 {
 	struct runq_result	 res;
 	struct send_report	 rep;
+	struct tls_client	 tc;
 	char			*cause = NULL;
 	int			 r;
 
@@ -451,9 +495,11 @@ send_queue(const struct conf *conf, struct runq_opts *ro, int show)
 	ro->tell = send_tell;
 	ro->done = send_done;
 	ro->arg = &rep;
+	ro->client = send_client(conf, &tc);
 	runq_run(conf, ro, &res);
 	r = send_status(ro, &rep);
 	free(rep.reason);
+	tls_client_free(&tc);
 	return (r);
 }
 

@@ -33,6 +33,14 @@
  *   non-ASCII only with SMTPUTF8.  ENVID is sent as xtext (RFC 3461).
  * - Every session-level failure (greeting, EHLO, STARTTLS, TLS, AUTH
  *   including 535) is temporary: the message stays queued.
+ * - Fallback: params.host is a list (hostlist.c).  The next server is
+ *   tried only when this one could not be used at all: connect failure
+ *   or timeout, TLS failure (handshake, verification, pin, STARTTLS not
+ *   offered, bytes injected after 220), no usable greeting or a 4xx
+ *   (421) to it, a 4xx or no reply to EHLO or STARTTLS.  A 5xx before
+ *   AUTH, any AUTH failure (535) and anything after AUTH never move
+ *   mail to the next server: a permanent refusal is the answer.  Every
+ *   server is verified against its own name.
  * - -v traces show every command and reply line (escaped); AUTH
  *   payloads are shown as <redacted>, and a reply that echoes a
  *   credential is redacted as well.
@@ -60,6 +68,7 @@
 #include "tls.h"
 #include "auth.h"
 #include "scram.h"
+#include "hostlist.h"
 #include "smtp.h"
 
 #define SMTP_CHUNK		(32 * 1024)	/* spool read size */
@@ -126,6 +135,8 @@ struct smtp_session {
 	int		 redact_334;	/* SCRAM/CRAM: challenges stay out */
 	int		 tls;
 	int		 dead;
+	int		 opening;	/* a failure now may try the next host */
+	struct hostlist_entry host;	/* p.host points at its name */
 	int		 need_rset;	/* a transaction may be open */
 	int		 rset_sent;	/* its reply is still to be read */
 	unsigned int	 auth_mech;	/* EHLO_AUTH_*, 0: none */
@@ -168,6 +179,13 @@ static int	smtp_auth_cram(struct smtp_session *);
 static int	smtp_auth_scram(struct smtp_session *);
 static int	smtp_scram_finish(struct smtp_session *, struct scram *);
 static int	smtp_auth_pick(struct smtp_session *, char **);
+static int	smtp_auth_external(struct smtp_session *, char **);
+static struct smtp_session *smtp_open_host(const struct smtp_params *,
+		    const struct hostlist_entry *, int *, char **);
+static int	smtp_open_steps(struct smtp_session *, char **);
+static struct smtp_session *smtp_open_any(const struct smtp_params *,
+		    FILE *, char **);
+static void	smtp_probe_client(const struct smtp_params *, FILE *);
 static int	smtp_valid(const char *, size_t, int, int);
 static int	smtp_addr_ok(const char *, int, int);
 static int	smtp_params_ok(const struct smtp_msg *);
@@ -818,12 +836,53 @@ smtp_scram_finish(struct smtp_session *s, struct scram *sc)
 	return (0);
 }
 
+/*
+ * SASL EXTERNAL (auth.c): the client certificate is the credential;
+ * the user, if set, is the identity to act as.
+ */
+static int
+smtp_auth_external(struct smtp_session *s, char **cause)
+{
+	char	*b64 = NULL, *why = NULL;
+	size_t	 len;
+	int	 rv;
+
+	if (!s->tls || s->p.client == NULL) {
+		xasprintf(cause, "%s: AUTH EXTERNAL needs TLS with a client "
+		    "certificate", s->net.relay);
+		return (-1);
+	}
+	if ((s->ehlo.ext & EHLO_AUTH) == 0 || auth_choose(s->p.auth,
+	    s->ehlo.auth, &s->auth_mech, &why) == -1) {
+		xasprintf(cause, "%s: %s", s->net.relay, why != NULL ? why :
+		    "the smarthost does not offer AUTH");
+		free(why);
+		return (-1);
+	}
+	if (s->p.user != NULL)
+		b64 = auth_b64(s->p.user, strlen(s->p.user), &len);
+	/*
+	 * The authorisation identity is no credential: length 0 keeps it
+	 * off the list of strings redacted from replies.
+	 */
+	rv = smtp_auth_initial(s, b64 != NULL ? b64 : "=", 0, "*");
+	memset(s->secrets, 0, sizeof(s->secrets));
+	free(b64);
+	if (rv == -1)
+		return (-1);
+	if (s->reply.code != 235)
+		return (smtp_fail_open(s, cause, "AUTH EXTERNAL failed"));
+	return (0);
+}
+
 static int
 smtp_auth(struct smtp_session *s, char **cause)
 {
 	char	*why = NULL;
 	int	 rv;
 
+	if (s->p.auth == CONF_AUTH_EXTERNAL)
+		return (smtp_auth_external(s, cause));
 	if (s->p.auth == CONF_AUTH_NONE || s->p.user == NULL) {
 		log_debug("AUTH not configured: skipped");
 		return (0);
@@ -870,21 +929,46 @@ smtp_auth(struct smtp_session *s, char **cause)
 }
 
 /*
- * Open a session: connect, TLS (implicit, or STARTTLS which is then
- * required), EHLO, AUTH.  On failure return NULL with *fail (always
- * MF_TEMP: the smarthost's state says nothing about a message) and a
- * cause.  The params' strings must outlive the session, except the
- * password, which is not used after smtp_open() returns.
+ * After connect: implicit TLS, greeting, EHLO, STARTTLS, AUTH.  While
+ * s->opening is set a failure may move on to the next server.
  */
-struct smtp_session *
-smtp_open(const struct smtp_params *p, enum mf_fail *fail, char **cause)
+static int
+smtp_open_steps(struct smtp_session *s, char **cause)
+{
+	if (s->p.implicit_tls && smtp_tls_start(s, cause) == -1)
+		return (-1);
+	if (smtp_read(s, SMTP_GREETING) == -1)
+		return (-1);
+	if (reply_class(&s->reply) != 2)
+		return (smtp_fail_open(s, cause, "greeting refused"));
+	if (smtp_ehlo(s, cause) == -1)
+		return (-1);
+	if (!s->p.implicit_tls && smtp_starttls(s, cause) == -1)
+		return (-1);
+	/* This server is usable: what it says now is the answer. */
+	s->opening = 0;
+	if (smtp_auth(s, cause) == -1)
+		return (-1);
+	return (0);
+}
+
+/*
+ * Open a session with one server h.  On failure *next says whether the
+ * next server may be tried (see the top of the file).
+ */
+static struct smtp_session *
+smtp_open_host(const struct smtp_params *p, const struct hostlist_entry *h,
+    int *next, char **cause)
 {
 	struct smtp_session	*s;
 
-	*fail = MF_TEMP;
+	*next = 0;
 	*cause = NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->p = *p;
+	s->host = *h;
+	s->p.host = s->host.name;
+	s->p.port = s->host.port;
 	if (s->p.helo == NULL || !smtp_valid(s->p.helo, 255, 0, 1) ||
 	    strchr(s->p.helo, ' ') != NULL)
 		s->p.helo = "localhost";
@@ -895,26 +979,17 @@ smtp_open(const struct smtp_params *p, enum mf_fail *fail, char **cause)
 	s->inbuf = xmalloc(SMTP_CHUNK);
 	s->wire = xmalloc(SMTP_WIRE_MAX + SMTP_CANON_END_MAX);
 	if ((s->ctx = tls_ctx_new(p->ca_file, p->tls_min_version,
-	    cause)) == NULL)
+	    cause)) == NULL ||
+	    (p->client != NULL && tls_ctx_client(s->ctx, p->client,
+	    cause) == -1))
 		goto fail;
 	s->state = SMTP_CONNECT;
-	if (net_connect(&s->net, p->host, p->port, s->p.connect_timeout,
-	    cause) == -1)
+	s->opening = 1;
+	if (net_connect(&s->net, s->p.host, s->p.port, p->source_address,
+	    s->p.connect_timeout, cause) == -1)
 		goto fail;
 	log_debug("connected to %s", s->net.relay);
-	if (p->implicit_tls && smtp_tls_start(s, cause) == -1)
-		goto fail;
-	if (smtp_read(s, SMTP_GREETING) == -1)
-		goto fail;
-	if (reply_class(&s->reply) != 2) {
-		smtp_fail_open(s, cause, "greeting refused");
-		goto fail;
-	}
-	if (smtp_ehlo(s, cause) == -1)
-		goto fail;
-	if (!p->implicit_tls && smtp_starttls(s, cause) == -1)
-		goto fail;
-	if (smtp_auth(s, cause) == -1)
+	if (smtp_open_steps(s, cause) == -1)
 		goto fail;
 	s->state = SMTP_READY;
 	return (s);
@@ -924,9 +999,69 @@ fail:
 		*cause = xstrdup(s->error);
 	else if (*cause == NULL)
 		*cause = xstrdup("SMTP session failed");
+	*next = s->opening && s->reply.code / 100 != 5;
 	log_debug("smtp_open: %s", *cause);
 	smtp_close(s);
 	return (NULL);
+}
+
+/*
+ * Try the servers of p->host in order until one opens; each failure
+ * that moves on is logged and, with trace, printed as "failed: why".
+ */
+static struct smtp_session *
+smtp_open_any(const struct smtp_params *p, FILE *trace, char **cause)
+{
+	struct smtp_session	*s = NULL;
+	struct hostlist		 l;
+	char			*why = NULL;
+	size_t			 i;
+	int			 next = 0;
+
+	if (hostlist_parse(p->host != NULL ? p->host : "", p->port, &l,
+	    cause) == -1)
+		return (NULL);
+	for (i = 0; i < l.n; i++) {
+		free(why);
+		if ((s = smtp_open_host(p, &l.e[i], &next, &why)) != NULL)
+			break;
+		if (trace != NULL)
+			fprintf(trace, "failed: %s\n", why);
+		if (!next || i + 1 == l.n)
+			break;
+		log_info("smarthost %s:%u unusable: %s; trying %s:%u",
+		    l.e[i].name, l.e[i].port, why, l.e[i + 1].name,
+		    l.e[i + 1].port);
+	}
+	if (s != NULL) {
+		if (i > 0)
+			log_info("smarthost %s answered after %zu unusable",
+			    s->net.relay, i);
+		return (s);
+	}
+	if (i == 0) {
+		*cause = why;
+		return (NULL);
+	}
+	xasprintf(cause, "%s (%zu smarthosts tried)", why, i + 1);
+	free(why);
+	return (NULL);
+}
+
+/*
+ * Open a session: connect, TLS (implicit, or STARTTLS which is then
+ * required), EHLO, AUTH, with the servers of the host list in turn.
+ * On failure return NULL with *fail (always MF_TEMP: the smarthost's
+ * state says nothing about a message) and a cause.  The params'
+ * strings must outlive the session, except the password, which is not
+ * used after smtp_open() returns.
+ */
+struct smtp_session *
+smtp_open(const struct smtp_params *p, enum mf_fail *fail, char **cause)
+{
+	*fail = MF_TEMP;
+	*cause = NULL;
+	return (smtp_open_any(p, NULL, cause));
 }
 
 /* ---- transactions ---------------------------------------------------- */
@@ -1494,11 +1629,11 @@ int
 smtp_probe(const struct smtp_params *p, FILE *out, char **cause)
 {
 	struct smtp_session	*s;
-	enum mf_fail		 fail;
 	char			 subj[512], iss[512], *e1, *e2;
 	unsigned int		 f;
 
-	if ((s = smtp_open(p, &fail, cause)) == NULL)
+	*cause = NULL;
+	if ((s = smtp_open_any(p, out, cause)) == NULL)
 		return (-1);
 	fprintf(out, "relay: %s\n", s->net.relay);
 	fprintf(out, "tls: %s %s%s\n", s->tls_version, s->tls_cipher,
@@ -1512,11 +1647,13 @@ smtp_probe(const struct smtp_params *p, FILE *out, char **cause)
 		free(e1);
 		free(e2);
 	}
+	smtp_probe_client(p, out);
 	if (s->auth_mech != 0)
 		fprintf(out, "auth: %s accepted\n",
 		    auth_mech_name(s->auth_mech));
 	else
 		fprintf(out, "auth: not used\n");
+	/* Facts about the credential itself (token expiry...) go here. */
 	if (s->ehlo.size > 0)
 		fprintf(out, "size limit: %lld\n", s->ehlo.size);
 	else
@@ -1528,4 +1665,15 @@ smtp_probe(const struct smtp_params *p, FILE *out, char **cause)
 	fprintf(out, "\n");
 	smtp_close(s);
 	return (0);
+}
+
+/* --check: the client certificate we present, never the key. */
+static void
+smtp_probe_client(const struct smtp_params *p, FILE *out)
+{
+	if (p->client == NULL)
+		fprintf(out, "client certificate: none\n");
+	else
+		fprintf(out, "client certificate: %s %s\n",
+		    p->client->subject, p->client->fingerprint);
 }

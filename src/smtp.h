@@ -20,9 +20,11 @@
 
 #include "mailferry.h"
 
+struct tls_client;
+
 struct smtp_params {
-	const char		*host;
-	unsigned int		 port;
+	const char		*host;		/* list, tried in order */
+	unsigned int		 port;		/* for entries without one */
 	int			 implicit_tls;	/* else STARTTLS */
 	const char		*ca_file;	/* NULL: system store */
 	const unsigned char	*fingerprint;	/* SHA-256 pin (32), or NULL */
@@ -33,6 +35,8 @@ struct smtp_params {
 	time_t			 timeout;	/* per reply; 0: RFC 5321 */
 	time_t			 connect_timeout; /* per address; 0: 30 s */
 	const char		*helo;		/* EHLO name */
+	const struct tls_client	*client;	/* client certificate, or NULL */
+	const char		*source_address; /* bind() to it, or NULL */
 };
 
 struct smtp_rcpt {

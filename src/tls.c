@@ -17,7 +17,13 @@
  *   sha256sum`) must equal the pin,
  *   compared in constant time.  To use a self-signed certificate, make
  *   it the ca_file and pin it.
- * Every failure here is temporary: the message stays queued.
+ * - A client certificate (tls_cert_file, tls_key_file) is checked once
+ *   per run by tls_client_load() (a key that does not match is a
+ *   configuration error) and then installed in every context.  The key
+ *   arrives as PEM bytes read by secret.c under the password_file rules;
+ *   it is parsed from memory and never named in a message.
+ * Every failure here but tls_client_load()'s is temporary: the message
+ * stays queued.
  */
 #include "config.h"
 
@@ -33,6 +39,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -42,6 +49,8 @@
 
 static const char *tls_reason(void);
 static int	tls_is_ip(const char *);
+static int	tls_no_passphrase(char *, int, int, void *);
+static void	tls_client_describe(struct tls_client *, X509 *);
 
 static const char *
 tls_reason(void)
@@ -104,6 +113,110 @@ tls_ctx_new(const char *ca_file, int min_version, char **cause)
 fail:
 	SSL_CTX_free(ctx);
 	return (NULL);
+}
+
+/* Encrypted keys are refused: nobody is there to type a passphrase. */
+static int
+tls_no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)arg;
+	return (-1);
+}
+
+/* The subject and SHA-256 fingerprint of our certificate, for --check. */
+static void
+tls_client_describe(struct tls_client *tc, X509 *cert)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0, i;
+	char		*e;
+	BIO		*b;
+	int		 n;
+
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		fatalx("BIO_new");
+	X509_NAME_print_ex(b, X509_get_subject_name(cert), 0,
+	    XN_FLAG_RFC2253);
+	n = BIO_read(b, tc->subject, (int)sizeof(tc->subject) - 1);
+	tc->subject[n > 0 ? n : 0] = '\0';
+	BIO_free(b);
+	e = log_escape(tc->subject, strlen(tc->subject));
+	strlcpy(tc->subject, e, sizeof(tc->subject));
+	free(e);
+	strlcpy(tc->fingerprint, "sha256:", sizeof(tc->fingerprint));
+	if (X509_digest(cert, EVP_sha256(), md, &mdlen) != 1)
+		mdlen = 0;
+	for (i = 0; i < mdlen && i < TLS_PIN_LEN; i++)
+		snprintf(tc->fingerprint + 7 + i * 3,
+		    sizeof(tc->fingerprint) - 7 - i * 3, "%02x%s", md[i],
+		    i + 1 < TLS_PIN_LEN ? ":" : "");
+}
+
+/*
+ * Parse the client key (PEM, len bytes) and check it against the
+ * certificate chain in cert_file.  Every failure is a configuration
+ * error; the cause never quotes the key.
+ */
+int
+tls_client_load(struct tls_client *tc, const char *cert_file,
+    const char *pem, size_t len, char **cause)
+{
+	SSL_CTX	*ctx = NULL;
+	BIO	*b;
+
+	memset(tc, 0, sizeof(*tc));
+	ERR_clear_error();
+	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		fatalx("BIO_new_mem_buf");
+	tc->key = PEM_read_bio_PrivateKey(b, NULL, tls_no_passphrase, NULL);
+	BIO_free(b);
+	if (tc->key == NULL) {
+		xasprintf(cause, "tls_key_file: not a PEM private key (or "
+		    "encrypted: remove the passphrase): %s", tls_reason());
+		return (-1);
+	}
+	tc->cert_file = xstrdup(cert_file);
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		fatalx("SSL_CTX_new");
+	if (tls_ctx_client(ctx, tc, cause) == -1) {
+		SSL_CTX_free(ctx);
+		tls_client_free(tc);
+		return (-1);
+	}
+	tls_client_describe(tc, SSL_CTX_get0_certificate(ctx));
+	SSL_CTX_free(ctx);
+	return (0);
+}
+
+/* Present the client certificate tc (loaded) in ctx's handshakes. */
+int
+tls_ctx_client(SSL_CTX *ctx, const struct tls_client *tc, char **cause)
+{
+	ERR_clear_error();
+	if (SSL_CTX_use_certificate_chain_file(ctx, tc->cert_file) != 1) {
+		xasprintf(cause, "tls_cert_file %s: cannot load the "
+		    "certificate: %s", tc->cert_file, tls_reason());
+		return (-1);
+	}
+	if (SSL_CTX_use_PrivateKey(ctx, tc->key) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		xasprintf(cause, "tls_key_file does not match the certificate "
+		    "in tls_cert_file %s", tc->cert_file);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Release what tls_client_load() kept. */
+void
+tls_client_free(struct tls_client *tc)
+{
+	EVP_PKEY_free(tc->key);
+	free(tc->cert_file);
+	memset(tc, 0, sizeof(*tc));
 }
 
 /* A new connection object that will verify host (a name or IP literal). */

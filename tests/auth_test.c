@@ -127,6 +127,11 @@ ATF_TC_BODY(choose, tc)
 		{ CONF_AUTH_NONE, EHLO_AUTH_PLAIN, 0 },
 #undef SCRAM
 #undef PLUS
+		/* EXTERNAL only when configured, and offered. */
+		{ CONF_AUTH_EXTERNAL, EHLO_AUTH_PLAIN | EHLO_AUTH_EXTERNAL,
+		    EHLO_AUTH_EXTERNAL },
+		{ CONF_AUTH_EXTERNAL, EHLO_AUTH_PLAIN, 0 },
+		{ CONF_AUTH_AUTO, EHLO_AUTH_EXTERNAL, 0 },
 	};
 	unsigned int	 mech;
 	char		*cause;

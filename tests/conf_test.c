@@ -19,6 +19,7 @@
 
 #include "mailferry.h"
 #include "conf.h"
+#include "hostlist.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -148,6 +149,23 @@ static const struct good_case good_cases[] = {
 	    "rewrite_from = always\n",
 	    { "sender.domain = example.org", "sender.from = app@example.org",
 	    "sender.rewrite_from = always", "smarthost.helo = example.org" } },
+	{ "[smarthost]\nhost = a.example, b.example:2525 [2001:db8::1]:25 "
+	    "2001:db8::2 192.0.2.9:465\n",
+	    { "smarthost.host = a.example, b.example:2525 [2001:db8::1]:25 "
+	    "2001:db8::2 192.0.2.9:465" } },
+	{ "[smarthost]\ntls_cert_file = /etc/mf/c.pem\n"
+	    "tls_key_file = /etc/mf/c.key\nauth = external\n"
+	    "source_address = 192.0.2.4\n",
+	    { "smarthost.tls_cert_file = /etc/mf/c.pem",
+	    "smarthost.tls_key_file = /etc/mf/c.key",
+	    "smarthost.auth = external",
+	    "smarthost.source_address = 192.0.2.4" } },
+	{ "[smarthost]\ntls_key_file = /k\ntls_cert_file = /c\nauth = none\n"
+	    "source_address = 2001:db8::7\n",
+	    { "smarthost.auth = none",
+	    "smarthost.source_address = 2001:db8::7" } },
+	{ "", { "smarthost.tls_cert_file =", "smarthost.tls_key_file =",
+	    "smarthost.source_address =" } },
 	{ "[smarthost]\nhost = 192.0.2.7\npassword_command = oauth-token "
 	    "--user 'a b'\n",
 	    { "smarthost.host = 192.0.2.7",
@@ -315,6 +333,38 @@ static const struct bad_case bad_cases[] = {
 	    "s3cr3t" },
 	{ "[smarthost]\npassword_file = /etc/s\npassword_command = s3cr3t\n",
 	    0, 0, CONF_ERR_SYNTAX, 3, "s3cr3t" },
+	/* Host lists, client certificates, source_address. */
+	{ "[smarthost]\nhost = a.example, s3cr3t..x\n", 0, 0,
+	    CONF_ERR_SYNTAX, 2, "s3cr3t" },
+	{ "[smarthost]\nhost = a.example:0\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\nhost = a.example:70000\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\nhost = a.example:\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[smarthost]\nhost = a.example:25x\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\nhost = [192.0.2.1]:25\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\nhost = [2001:db8::1]x\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\nhost = , ,\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[smarthost]\nhost = a b c d e f g h i\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\ntls_cert_file = /c.pem\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\n\ntls_key_file = /c.key\n", 0, 0, CONF_ERR_SYNTAX, 3,
+	    NULL },
+	{ "[smarthost]\ntls_key_file = c.key\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    NULL },
+	{ "[smarthost]\nauth = external\n", 0, 0, CONF_ERR_SYNTAX, 2, NULL },
+	{ "[smarthost]\nsource_address = s3cr3t\n", 0, 0, CONF_ERR_SYNTAX, 2,
+	    "s3cr3t" },
+	{ "[smarthost]\nsource_address = 192.0.2.256\n", 0, 0,
+	    CONF_ERR_SYNTAX, 2, NULL },
+	{ "[smarthost]\nsource_address = localhost\n", 0, 0, CONF_ERR_SYNTAX,
+	    2, NULL },
+	{ "[smarthost]\nsource_address = 192.0.2.1:25\n", 0, 0,
+	    CONF_ERR_SYNTAX, 2, NULL },
 };
 
 ATF_TC_WITHOUT_HEAD(good_files);
@@ -497,6 +547,13 @@ ATF_TC_BODY(check_relay, tc)
 		    "password_file = /s\n", 0 },
 		{ "[smarthost]\nhost = a.example\nuser = u\n"
 		    "password_command = x\n", 0 },
+		/* EXTERNAL: no password; user is the authzid. */
+		{ "[smarthost]\nhost = a.example\nauth = external\n"
+		    "tls_cert_file = /c\ntls_key_file = /k\n", 0 },
+		{ "[smarthost]\nhost = a.example\nauth = external\n"
+		    "user = u\ntls_cert_file = /c\ntls_key_file = /k\n", 0 },
+		{ "[smarthost]\nhost = a.example, b.example\nauth = none\n"
+		    "tls_cert_file = /c\ntls_key_file = /k\n", 0 },
 	};
 	struct conf	 c;
 	char		*cause;
@@ -514,6 +571,64 @@ ATF_TC_BODY(check_relay, tc)
 			    strstr(cause, "t.conf") != NULL);
 		free(cause);
 		conf_free(&c);
+	}
+}
+
+ATF_TC_WITHOUT_HEAD(host_list);
+ATF_TC_BODY(host_list, tc)
+{
+	static const struct {
+		const char	*text;
+		size_t		 n;		/* 0: refused */
+		const char	*name[3];
+		unsigned int	 port[3];
+	} t[] = {
+		{ "a.example", 1, { "a.example" }, { 587 } },
+		{ "a.example,b.example:2525", 2, { "a.example", "b.example" },
+		    { 587, 2525 } },
+		{ " a.example ,\tb.example  c.example:25 ", 3,
+		    { "a.example", "b.example", "c.example" },
+		    { 587, 587, 25 } },
+		{ "2001:db8::1, [2001:db8::2]:465, [::1]", 3,
+		    { "2001:db8::1", "2001:db8::2", "::1" }, { 587, 465, 587 } },
+		{ "192.0.2.1:26", 1, { "192.0.2.1" }, { 26 } },
+		{ "", 0, { NULL }, { 0 } },
+		{ ",", 0, { NULL }, { 0 } },
+		{ "a.example:", 0, { NULL }, { 0 } },
+		{ "a.example:0", 0, { NULL }, { 0 } },
+		{ "a.example:65536", 0, { NULL }, { 0 } },
+		{ "[192.0.2.1]:25", 0, { NULL }, { 0 } },
+		{ "[2001:db8::1", 0, { NULL }, { 0 } },
+		{ "[2001:db8::1]25", 0, { NULL }, { 0 } },
+		{ ":25", 0, { NULL }, { 0 } },
+		{ "a b c d e f g h i", 0, { NULL }, { 0 } },
+	};
+	struct hostlist	 l;
+	char		*cause, line[128];
+	size_t		 i, j;
+	int		 r;
+
+	for (i = 0; i < nitems(t); i++) {
+		cause = NULL;
+		r = hostlist_parse(t[i].text, 587, &l, &cause);
+		if (t[i].n == 0) {
+			ATF_CHECK_MSG(r == -1 && cause != NULL,
+			    "case %zu accepted", i);
+			free(cause);
+			continue;
+		}
+		ATF_CHECK_MSG(r == 0 && l.n == t[i].n, "case %zu: %d %zu %s",
+		    i, r, l.n, cause != NULL ? cause : "");
+		if (i == 3) {
+			hostlist_format(&l, line, sizeof(line));
+			ATF_CHECK_STREQ(line, "[2001:db8::1]:587,"
+			    "[2001:db8::2]:465,[::1]:587");
+		}
+		for (j = 0; r == 0 && j < l.n && j < t[i].n; j++)
+			ATF_CHECK_MSG(strcmp(l.e[j].name, t[i].name[j]) == 0 &&
+			    l.e[j].port == t[i].port[j], "case %zu.%zu: %s:%u",
+			    i, j, l.e[j].name, l.e[j].port);
+		free(cause);
 	}
 }
 
@@ -580,6 +695,7 @@ ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, good_files);
 	ATF_TP_ADD_TC(tp, bad_files);
+	ATF_TP_ADD_TC(tp, host_list);
 	ATF_TP_ADD_TC(tp, long_lines);
 	ATF_TP_ADD_TC(tp, missing_file);
 	ATF_TP_ADD_TC(tp, defaults);

@@ -11,8 +11,13 @@
 #	selfsigned.pem, selfsigned.key	DNS:localhost, IP:127.0.0.1, self-signed
 #	expired.pem, expired.key	DNS:localhost, IP:127.0.0.1, signed by
 #					the CA, valid 2020-01-01 .. 2020-01-02
+#	client.pem, client.key		client certificate (CN=mailferry client,
+#					clientAuth), signed by the CA
+#	otherca.pem, otherca.key	a second CA, trusted by nobody
+#	otherclient.pem, otherclient.key  client certificate signed by otherca
 #
-# Idempotent: if OUTDIR/.done exists nothing is regenerated.  The files are
+# Idempotent: if OUTDIR/.done exists (and the newest file, otherclient.pem)
+# nothing is regenerated.  The files are
 # written into a temporary directory first and moved into place, so a
 # concurrent reader never sees half a PKI.
 
@@ -23,9 +28,11 @@ if [ $# -ne 1 ]; then
 	exit 64
 fi
 out=$1
-if [ -f "$out/.done" ]; then
+# A tree made before the client certificates existed is made again.
+if [ -f "$out/.done" ] && [ -f "$out/otherclient.pem" ]; then
 	exit 0
 fi
+rm -f "$out/.done"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 tmp=$(mktemp -d "$out/.tmp.XXXXXX")
@@ -43,24 +50,32 @@ genkey()
 	    -out "$1.key" 2>/dev/null
 }
 
-# The CA.
-genkey ca
-"$OPENSSL" req -new -x509 -key ca.key -out ca.pem -days 3650 \
-    -subj "/CN=mailferry test CA" \
-    -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+# mkca NAME CN: a self-signed certificate authority.
+mkca()
+{
+	genkey "$1"
+	"$OPENSSL" req -new -x509 -key "$1.key" -out "$1.pem" -days 3650 \
+	    -subj "/CN=$2" \
+	    -addext "basicConstraints=critical,CA:TRUE" \
+	    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+}
 
-# leaf NAME CN SAN: a certificate signed by the CA.
-leaf()
+# issue NAME CA CN PURPOSE [EXT]: a certificate signed by CA, for
+# PURPOSE (serverAuth, clientAuth), with one more extension EXT.
+issue()
 {
 	genkey "$1"
 	"$OPENSSL" req -new -key "$1.key" -out "$1.pem" -days 3650 \
-	    -subj "/CN=$2" -CA ca.pem -CAkey ca.key \
-	    -addext "$3" -addext "$LEAF" -addext "$EKU" 2>/dev/null
+	    -subj "/CN=$3" -CA "$2.pem" -CAkey "$2.key" -addext "$LEAF" \
+	    -addext "extendedKeyUsage=$4" ${5:+-addext "$5"} 2>/dev/null
 }
 
-leaf good localhost "$SAN"
-leaf wrongname wrong.example "subjectAltName=DNS:wrong.example"
+mkca ca "mailferry test CA"
+mkca otherca "other test CA"
+issue good ca localhost serverAuth "$SAN"
+issue client ca "mailferry client" clientAuth
+issue otherclient otherca "mailferry client" clientAuth
+issue wrongname ca wrong.example serverAuth "subjectAltName=DNS:wrong.example"
 
 genkey selfsigned
 "$OPENSSL" req -new -x509 -key selfsigned.key -out selfsigned.pem \
@@ -98,7 +113,7 @@ EOF
     -in expired.csr -out expired.pem -notext \
     -startdate 20200101000000Z -enddate 20200102000000Z 2>/dev/null
 
-for f in ca good wrongname selfsigned expired; do
+for f in ca good wrongname selfsigned expired client otherca otherclient; do
 	mv -f "$f.pem" "$f.key" "$out/"
 done
 : > "$out/.done"

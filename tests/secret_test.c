@@ -1,6 +1,6 @@
 /*
  * secret_test: the smarthost password (src/secret.c): password_file's
- * contents and ownership rule, password_command.  Every case runs in a
+ * contents and ownership rule, password_command; tls_key_file.  Every case runs in a
  * fresh working directory; the ownership cases need root to chown.
  */
 #include "config.h"
@@ -56,7 +56,10 @@ static void	 write_file(const char *, const char *, size_t, mode_t);
 static gid_t	 other_gid(void);
 static void	 pw_conf(struct conf *, const char *);
 static int	 check_case(size_t, const struct file_case *);
+static int	 check_key(size_t, const struct file_case *);
 static int	 run_table(const struct file_case *, size_t, int);
+static int	 run_table_with(const struct file_case *, size_t, int,
+		    int (*)(size_t, const struct file_case *));
 static int	 child_read(const char *, uid_t, const char *);
 static void	 link_op(const char *);
 static int	 check_link(size_t, const struct link_case *);
@@ -141,6 +144,44 @@ check_case(size_t i, const struct file_case *t)
 }
 
 /*
+ * The same for tls_key_file (secret_read_key): the whole file comes
+ * back, and a refusal names tls_key_file, never password_file.
+ */
+static int
+check_key(size_t i, const struct file_case *t)
+{
+	char	 path[PATH_MAX], *pem = NULL, *cause = NULL;
+	size_t	 len = 0;
+	int	 rc, ok;
+
+	write_file("key", t->data, t->len, t->mode);
+	ATF_REQUIRE(chown("key", t->owner == OWN_ROOT ? 0 : OTHER_UID,
+	    t->group == GRP_EGID ? getegid() : other_gid()) == 0);
+	ATF_REQUIRE(chmod("key", t->mode) == 0);
+	ATF_REQUIRE(getcwd(path, sizeof(path) - 4) != NULL);
+	strlcat(path, "/key", sizeof(path));
+	rc = secret_read_key(path, &pem, &len, &cause);
+	if (rc != t->rc)
+		ok = 0;
+	else if (rc == 0)
+		ok = pem != NULL && len == t->len + 1 &&
+		    memcmp(pem, t->data, t->len) == 0 && pem[t->len] == '\0';
+	else
+		ok = pem == NULL && cause != NULL &&
+		    strstr(cause, t->want) != NULL &&
+		    strncmp(cause, "tls_key_file ", 13) == 0 &&
+		    strstr(cause, "PRIVATE") == NULL &&
+		    strchr(cause, '\n') == NULL;
+	if (!ok)
+		fprintf(stderr, "key case %zu: rc %d, want %d (%s): %s\n", i,
+		    rc, t->rc, t->want, cause != NULL ? cause : "");
+	if (pem != NULL)
+		freezero(pem, len);
+	free(cause);
+	return (ok ? 0 : -1);
+}
+
+/*
  * Run a table as we are (root, no privilege) or, for SETID, in a child
  * whose real gid differs from its effective gid, as a setgid helper's.
  * Returns the number of failed cases.
@@ -148,13 +189,21 @@ check_case(size_t i, const struct file_case *t)
 static int
 run_table(const struct file_case *t, size_t n, int priv)
 {
+	return (run_table_with(t, n, priv, check_case));
+}
+
+/* run_table() with another checker (check_key: tls_key_file). */
+static int
+run_table_with(const struct file_case *t, size_t n, int priv,
+    int (*check)(size_t, const struct file_case *))
+{
 	size_t	 i;
 	pid_t	 pid;
 	int	 status, failed = 0;
 
 	if (priv == UNPRIV) {
 		for (i = 0; i < n; i++)
-			failed -= check_case(i, &t[i]);
+			failed -= check(i, &t[i]);
 		return (failed);
 	}
 	ATF_REQUIRE((pid = fork()) != -1);
@@ -162,7 +211,7 @@ run_table(const struct file_case *t, size_t n, int priv)
 		if (setresgid(other_gid(), getegid(), getegid()) == -1)
 			_exit(100);
 		for (i = 0; i < n; i++)
-			failed -= check_case(i, &t[i]);
+			failed -= check(i, &t[i]);
 		_exit(failed > 99 ? 99 : failed);
 	}
 	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
@@ -225,6 +274,40 @@ ATF_TC_BODY(password_file, tc)
 
 	ATF_REQUIRE(getegid() != other_gid());
 	ATF_CHECK_EQ(run_table(t, nitems(t), SETID), 0);
+}
+
+ATF_TC(key_file);
+ATF_TC_HEAD(key_file, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "tls_key_file in a set-id helper: "
+	    "the password_file rules, the whole file, at most 64 KiB");
+	atf_tc_set_md_var(tc, "require.user", "root");
+}
+ATF_TC_BODY(key_file, tc)
+{
+#define K	"-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n"
+	static char big[64 * 1024 + 2];
+	static struct file_case t[] = {
+		{ K, sizeof(K) - 1, 0640, OWN_ROOT, GRP_EGID, 0, NULL },
+		{ K, sizeof(K) - 1, 0400, OWN_ROOT, GRP_OTHER, 0, NULL },
+		{ K, sizeof(K) - 1, 0644, OWN_ROOT, GRP_EGID,
+		    CONF_ERR_INSECURE, "by others (mode 0644): chmod o-rwx" },
+		{ K, sizeof(K) - 1, 0640, OWN_ROOT, GRP_OTHER,
+		    CONF_ERR_INSECURE, "by group 65534" },
+		{ K, sizeof(K) - 1, 0600, OWN_OTHER, GRP_EGID,
+		    CONF_ERR_INSECURE, "owned by uid 65534" },
+		{ "", 0, 0600, OWN_ROOT, GRP_EGID, CONF_ERR_SYNTAX, "empty" },
+		{ "a\0b", 3, 0600, OWN_ROOT, GRP_EGID, CONF_ERR_SYNTAX,
+		    "NUL byte" },
+		{ big, 64 * 1024, 0600, OWN_ROOT, GRP_EGID, 0, NULL },
+		{ big, 64 * 1024 + 1, 0600, OWN_ROOT, GRP_EGID,
+		    CONF_ERR_SYNTAX, "longer than 64 KiB" },
+	};
+#undef K
+
+	memset(big, 'k', sizeof(big));
+	ATF_REQUIRE(getegid() != other_gid());
+	ATF_CHECK_EQ(run_table_with(t, nitems(t), SETID, check_key), 0);
 }
 
 ATF_TC(password_file_unpriv);
@@ -571,6 +654,7 @@ ATF_TC_BODY(password_command_timeout, tc)
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, password_file);
+	ATF_TP_ADD_TC(tp, key_file);
 	ATF_TP_ADD_TC(tp, password_file_unpriv);
 	ATF_TP_ADD_TC(tp, password_file_links);
 	ATF_TP_ADD_TC(tp, password_file_refused);

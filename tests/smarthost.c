@@ -40,6 +40,7 @@ static void	on_signal(int);
 static void	setup_signals(void);
 static int	listen_local(int *);
 static void	write_portfile(const char *, int);
+static void	client_verify_setup(struct sh_config *);
 static void	tls_setup(struct sh_config *);
 static int	serve(int);
 
@@ -50,7 +51,8 @@ usage(void)
 	    "[-c cert -k key] [-d dir]\n"
 	    "\t[-E ext] [-g greeting] [-h hostname] [-m mechs] [-n sessions] "
 	    "[-s script]\n"
-	    "\t[-t read_secs] [-u user -w pass] [-X ext] [-z size]\n");
+	    "\t[-t read_secs] [-u user -w pass] [-V client_ca] [-X ext] "
+	    "[-z size]\n");
 	exit(64);
 }
 
@@ -197,6 +199,27 @@ write_portfile(const char *path, int port)
 		sh_fatal("%s: %s", path, strerror(errno));
 }
 
+/*
+ * -V: ask for a client certificate, verify it against the CA file and
+ * fail the handshake without one (the recording names its subject).
+ */
+static void
+client_verify_setup(struct sh_config *c)
+{
+	STACK_OF(X509_NAME)	*names;
+	static const unsigned char sid[] = "smarthost";
+
+	if (SSL_CTX_load_verify_file(c->ctx, c->client_ca) != 1)
+		sh_fatal("%s: cannot load the client CA", c->client_ca);
+	if ((names = SSL_load_client_CA_file(c->client_ca)) == NULL)
+		sh_fatal("%s: no CA names", c->client_ca);
+	SSL_CTX_set_client_CA_list(c->ctx, names);
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER |
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_session_id_context(c->ctx, sid, sizeof(sid) - 1);
+	c->ext |= EXT_AUTH;
+}
+
 static void
 tls_setup(struct sh_config *c)
 {
@@ -220,6 +243,8 @@ tls_setup(struct sh_config *c)
 		sh_fatal("%s: cannot load key", c->keyfile);
 	if (SSL_CTX_check_private_key(c->ctx) != 1)
 		sh_fatal("certificate and key do not match");
+	if (c->client_ca != NULL)
+		client_verify_setup(c);
 	/* No session cache: every session is a full handshake. */
 	SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(c->ctx, 0);
@@ -274,7 +299,7 @@ main(int argc, char *argv[])
 	c->read_secs = SH_DEFAULT_READ;
 	snprintf(c->hostname, sizeof(c->hostname), "smarthost.test");
 
-	while ((ch = getopt(argc, argv, "a:c:d:E:g:h:ik:m:n:P:Rs:t:Tu:w:X:z:"))
+	while ((ch = getopt(argc, argv, "a:c:d:E:g:h:ik:m:n:P:Rs:t:Tu:V:w:X:z:"))
 	    != -1) {
 		switch (ch) {
 		case 'a':
@@ -331,6 +356,9 @@ main(int argc, char *argv[])
 		case 'u':
 			c->user = optarg;
 			break;
+		case 'V':
+			c->client_ca = optarg;
+			break;
 		case 'w':
 			c->pass = optarg;
 			break;
@@ -347,6 +375,8 @@ main(int argc, char *argv[])
 		usage();
 	if ((c->user == NULL) != (c->pass == NULL))
 		sh_fatal("-u and -w go together");
+	if (c->client_ca != NULL && c->certfile == NULL)
+		sh_fatal("-V needs -c and -k");
 	if (c->user != NULL)
 		c->ext |= EXT_AUTH;
 	if (c->script != NULL && script_load(c->script, c) == -1)

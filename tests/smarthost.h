@@ -115,6 +115,7 @@ struct sh_config {
 	const char	*keyfile;
 	const char	*user;
 	const char	*pass;
+	const char	*client_ca;	/* -V: require a client certificate */
 	char		 hostname[256];
 	char		 greeting[SH_TEXT_MAX];	/* "" : default */
 	int		 implicit_tls;

@@ -91,6 +91,11 @@ sasl_offered(const char *mech, SSL *ssl)
 	if (strcasecmp(mech, "SCRAM-SHA-256-PLUS") == 0 && (ssl == NULL ||
 	    SSL_version(ssl) != TLS1_3_VERSION))
 		return (0);
+	/* EXTERNAL comes with -V, whatever the list. */
+	if (strcasecmp(mech, "EXTERNAL") == 0)
+		return (sh_conf.client_ca != NULL);
+	if (sh_conf.user == NULL)
+		return (0);
 	for (p = list; (p = strcasestr(p, mech)) != NULL; p += n)
 		if ((p == list || p[-1] == ' ') && (p[n] == ' ' ||
 		    p[n] == '\0'))
@@ -116,6 +121,9 @@ sasl_list(char *buf, size_t size, SSL *ssl)
 			strncat(buf, " ", size - strlen(buf) - 1);
 		strncat(buf, w, size - strlen(buf) - 1);
 	}
+	if (sh_conf.client_ca != NULL)
+		strncat(buf, buf[0] != '\0' ? " EXTERNAL" : "EXTERNAL",
+		    size - strlen(buf) - 1);
 }
 
 static int

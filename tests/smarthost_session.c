@@ -9,6 +9,8 @@
  *	DIR/session.N/transcript  "C: " / "TLS C: " client lines, "S: "
  *				reply lines, "*: " server events
  *	DIR/session.N/auth	authenticated identity, "user\n"
+ *	DIR/session.N/peer	client address, "127.0.0.1\n"
+ *	DIR/session.N/client_cert  verified client certificate subject (-V)
  *	DIR/session.N/flights	flights in the session, "N\n"
  *	DIR/session.N/msg.K.env	"mail CODE ARGS", "rcpt CODE ARGS" ...,
  *				"data CODE", "dot CODE" (or "dot -" when
@@ -20,11 +22,13 @@
  * K counts the transactions of the session whose MAIL was accepted.
  */
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +39,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "smarthost.h"
 
@@ -51,7 +56,8 @@ enum auth_state {
 	AUTH_SCRAM_FIRST,	/* awaiting client-first (no initial resp.) */
 	AUTH_SCRAM_FINAL,	/* sent server-first */
 	AUTH_SCRAM_END,		/* sent server-final, awaiting "" */
-	AUTH_CRAM_WAIT		/* sent the CRAM-MD5 challenge */
+	AUTH_CRAM_WAIT,		/* sent the CRAM-MD5 challenge */
+	AUTH_EXTERNAL_WAIT	/* awaiting EXTERNAL's authzid */
 };
 
 struct session {
@@ -67,6 +73,7 @@ struct session {
 	char		 login_user[256];
 	struct sh_scram	*scram;
 	char		 cram_chal[320];
+	char		 client_subject[512];	/* verified, "": none */
 	int		 in_txn;
 	int		 msgno;
 	long		 txn;			/* global transaction number */
@@ -116,6 +123,9 @@ static int	 data_step(struct session *);
 static int	 step(struct session *);
 static void	 session_end(struct session *);
 static int	 b64_decode(const char *, char *, size_t);
+static void	 client_cert(struct session *);
+static void	 auth_external(struct session *, const char *);
+static void	 record_peer(struct session *, int);
 
 /* Open a file in the session directory, or NULL when not recording. */
 static FILE *
@@ -403,7 +413,7 @@ do_ehlo(struct session *s, const char *arg, int ehlo)
 		{ EXT_PIPELINING, "PIPELINING" },
 		{ EXT_SIZE, "SIZE" },
 		{ EXT_STARTTLS, "STARTTLS" },
-		{ EXT_AUTH, "AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER" },
+		{ EXT_AUTH, NULL },	/* auth_mechs() */
 		{ EXT_ENHANCED, "ENHANCEDSTATUSCODES" },
 		{ EXT_8BITMIME, "8BITMIME" },
 		{ EXT_DSN, "DSN" },
@@ -494,6 +504,7 @@ do_starttls(struct session *s, const char *arg)
 	    SSL_get_servername(s->conn.ssl, TLSEXT_NAMETYPE_host_name) ==
 	    NULL ? "-" : SSL_get_servername(s->conn.ssl,
 	    TLSEXT_NAMETYPE_host_name));
+	client_cert(s);
 	s->greeted = 0;
 	s->authed = 0;
 	txn_end(s, "rset");
@@ -627,6 +638,10 @@ auth_line(struct session *s, const char *line)
 		STD(s, "501", "5.7.0", "Authentication aborted");
 		return;
 	}
+	if (s->auth_state == AUTH_EXTERNAL_WAIT) {
+		auth_external(s, line);
+		return;
+	}
 	if ((n = b64_decode(line, dec, sizeof(dec))) == -1) {
 		s->auth_state = AUTH_NONE;
 		STD(s, "501", "5.5.2", "Cannot decode response");
@@ -645,7 +660,7 @@ auth_line(struct session *s, const char *line)
 		auth_check(s, user + 1, pass + 1);
 		break;
 	case AUTH_LOGIN_USER:
-		snprintf(s->login_user, sizeof(s->login_user), "%s", dec);
+		snprintf(s->login_user, sizeof(s->login_user), "%.255s", dec);
 		s->auth_state = AUTH_LOGIN_PASS;
 		reply(s, "334 UGFzc3dvcmQ6");
 		break;
@@ -664,6 +679,7 @@ auth_line(struct session *s, const char *line)
 	case AUTH_CRAM_WAIT:
 		auth_cram(s, dec);
 		break;
+	case AUTH_EXTERNAL_WAIT:
 	case AUTH_BEARER_ERR:
 	case AUTH_NONE:
 		break;
@@ -746,7 +762,7 @@ do_auth(struct session *s, const char *arg)
 	struct sh_rule	*r;
 	char	 mech[32], ir[1024];
 
-	if (sh_conf.user == NULL) {
+	if ((sh_conf.ext & EXT_AUTH) == 0) {
 		STD(s, "503", "5.5.1", "Error: authentication not enabled");
 		return;
 	}
@@ -783,7 +799,15 @@ do_auth(struct session *s, const char *arg)
 		emit(s, r, "", 0);
 		return;
 	}
-	if (strcasecmp(mech, "PLAIN") == 0) {
+	if (strcasecmp(mech, "EXTERNAL") == 0 && sh_conf.client_ca != NULL) {
+		s->auth_state = AUTH_EXTERNAL_WAIT;
+		if (ir[0] == '\0')
+			reply(s, "334 ");
+		else
+			auth_external(s, ir);
+	} else if (sh_conf.user == NULL)
+		STD(s, "504", "5.5.4", "Unrecognized authentication type");
+	else if (strcasecmp(mech, "PLAIN") == 0) {
 		s->auth_state = AUTH_PLAIN_WAIT;
 		if (ir[0] == '\0')
 			reply(s, "334 ");
@@ -1176,13 +1200,16 @@ session_run(int fd, int num)
 	}
 	conn_init(&s->conn, fd, t);
 	conn_event(&s->conn, "session %d", num);
+	record_peer(s, fd);
 	if (sh_conf.implicit_tls) {
 		if (conn_tls_accept(&s->conn, &cause) == -1) {
 			conn_event(&s->conn, "TLS handshake failed: %s", cause);
 			s->closing = 1;
-		} else
+		} else {
 			conn_event(&s->conn, "TLS established %s",
 			    SSL_get_version(s->conn.ssl));
+			client_cert(s);
+		}
 	}
 	if (!s->closing)
 		do_greeting(s);
@@ -1205,4 +1232,80 @@ session_run(int fd, int num)
 	conn_flush(&s->conn);
 	session_end(s);
 	free(s);
+}
+
+/*
+ * SASL EXTERNAL (RFC 4422 appendix A): accepted only with a verified
+ * client certificate.  resp is "=" (empty: act as the certificate's
+ * identity) or base64 of the authorisation identity, which is recorded
+ * (else the certificate's subject is).
+ */
+static void
+auth_external(struct session *s, const char *resp)
+{
+	char	 authz[512];
+	FILE	*f;
+
+	s->auth_state = AUTH_NONE;
+	authz[0] = '\0';
+	if (strcmp(resp, "=") != 0 && strcmp(resp, "") != 0 &&
+	    b64_decode(resp, authz, sizeof(authz)) == -1) {
+		STD(s, "501", "5.5.2", "Cannot decode response");
+		return;
+	}
+	if (s->client_subject[0] == '\0') {
+		conn_event(&s->conn, "EXTERNAL without a client certificate");
+		STD(s, "535", "5.7.8", "Error: authentication failed");
+		return;
+	}
+	s->authed = 1;
+	if ((f = rec_open(s, "auth", 0)) != NULL) {
+		fprintf(f, "%s\n", authz[0] != '\0' ? authz :
+		    s->client_subject);
+		fclose(f);
+	}
+	STD(s, "235", "2.7.0", "Authentication successful");
+}
+
+/* After a handshake: note the verified client certificate, if any. */
+static void
+client_cert(struct session *s)
+{
+	X509	*cert;
+	FILE	*f;
+
+	s->client_subject[0] = '\0';
+	if ((cert = SSL_get1_peer_certificate(s->conn.ssl)) == NULL)
+		return;
+	if (SSL_get_verify_result(s->conn.ssl) == X509_V_OK)
+		X509_NAME_oneline(X509_get_subject_name(cert),
+		    s->client_subject, sizeof(s->client_subject));
+	X509_free(cert);
+	if (s->client_subject[0] == '\0')
+		return;
+	conn_event(&s->conn, "client certificate %s", s->client_subject);
+	if ((f = rec_open(s, "client_cert", 0)) != NULL) {
+		fprintf(f, "%s\n", s->client_subject);
+		fclose(f);
+	}
+}
+
+/* Record the client's address ("peer"), for source_address tests. */
+static void
+record_peer(struct session *s, int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	char			 host[NI_MAXHOST];
+	FILE			*f;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host),
+	    NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(host, sizeof(host), "?");
+	conn_event(&s->conn, "peer %s", host);
+	if ((f = rec_open(s, "peer", 0)) != NULL) {
+		fprintf(f, "%s\n", host);
+		fclose(f);
+	}
 }

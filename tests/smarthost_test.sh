@@ -720,6 +720,11 @@ gen_certs_body()
 	    $v certs/expired.pem
 	atf_check -o match:'IP Address:127.0.0.1' \
 	    openssl x509 -in certs/good.pem -noout -ext subjectAltName
+	c="openssl verify -CAfile certs/ca.pem -purpose sslclient"
+	atf_check -o match:OK $c certs/client.pem
+	atf_check -s not-exit:0 -o ignore -e ignore $c certs/otherclient.pem
+	atf_check -o match:OK openssl verify -CAfile certs/otherca.pem \
+	    -purpose sslclient certs/otherclient.pem
 	cp certs/good.pem before
 	certs
 	atf_check cmp before certs/good.pem
