@@ -9,5 +9,6 @@ struct conf;
 
 /* Return values besides 0 are those of conf_load(): CONF_ERR_*. */
 int	 secret_read(const struct conf *, char **, char **);
+int	 secret_read_file(const char *, const char *, char **, char **);
 
 #endif /* SECRET_H */

@@ -69,6 +69,7 @@
 #include "health.h"
 #include "helper.h"
 #include "mailq.h"
+#include "oauth2.h"
 #include "privsep.h"
 #include "record.h"
 #include "runq.h"
@@ -114,6 +115,7 @@ static int	send_periodic(const struct conf *, time_t);
 static int	send_mode(const struct conf *, int, const char *, time_t);
 static int	send_queue(const struct conf *, struct runq_opts *, int);
 static int	send_check(const struct conf *);
+static int	send_check_oauth2(const struct conf *, char **, char **);
 static int	send_health(const struct conf *, const char *, const char *);
 static void	send_unknown(const char *) __attribute__((noreturn));
 
@@ -349,6 +351,26 @@ send_periodic(const struct conf *conf, time_t interval)
 	return (EX_OK);
 }
 
+/* The OAuth2 token for a check: say until when it is valid, never it. */
+static int
+send_check_oauth2(const struct conf *conf, char **token, char **cause)
+{
+	char		 when[64];
+	struct tm	*tm;
+	time_t		 exp = 0, now;
+	int		 r;
+
+	if ((r = oauth2_get(conf, 0, token, &exp, cause)) != 0)
+		return (r);
+	now = time(NULL);
+	if ((tm = gmtime(&exp)) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", tm) == 0)
+		strlcpy(when, "?", sizeof(when));
+	printf("oauth2: access token valid until %s (%llds)\n", when,
+	    (long long)(exp - now));
+	return (0);
+}
+
 /*
  * Connect, show TLS, certificate, AUTH result and the SIZE limit, and
  * send nothing (mailferry --check).
@@ -362,8 +384,13 @@ send_check(const struct conf *conf)
 
 	if (conf_check_relay(conf, &cause) == -1)
 		mf_die(EX_CONFIG, "%s", cause);
-	if (conf->auth != CONF_AUTH_NONE && conf->user != NULL &&
-	    (r = secret_read(conf, &password, &cause)) != 0)
+	if (conf->oauth2_provider != CONF_OAUTH2_NONE)
+		r = send_check_oauth2(conf, &password, &cause);
+	else if (conf->auth != CONF_AUTH_NONE && conf->user != NULL)
+		r = secret_read(conf, &password, &cause);
+	else
+		r = 0;
+	if (r != 0)
 		mf_die(r == CONF_ERR_INSECURE ? EX_NOPERM :
 		    r == CONF_ERR_SYNTAX ? EX_CONFIG : EX_TEMPFAIL, "%s", cause);
 	runq_params(&p, conf, password);

@@ -680,6 +680,9 @@ smtp_auth(struct smtp_session *s, char **cause)
 	if (rv == -1)
 		return (-1);
 	if (s->reply.code != 235) {
+		/* The caller may get a new OAuth2 token and try again. */
+		if (s->p.auth_refused != NULL)
+			*s->p.auth_refused = 1;
 		xasprintf(&why, "AUTH %s failed", auth_mech_name(s->auth_mech));
 		smtp_fail_open(s, cause, why);
 		free(why);

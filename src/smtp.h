@@ -33,6 +33,7 @@ struct smtp_params {
 	time_t			 timeout;	/* per reply; 0: RFC 5321 */
 	time_t			 connect_timeout; /* per address; 0: 30 s */
 	const char		*helo;		/* EHLO name */
+	int			*auth_refused;	/* out: AUTH refused, or NULL */
 };
 
 struct smtp_rcpt {
