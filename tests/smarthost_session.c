@@ -95,6 +95,7 @@ static void	 do_starttls(struct session *, const char *);
 static void	 do_auth(struct session *, const char *);
 static void	 auth_line(struct session *, const char *);
 static void	 auth_check(struct session *, const char *, const char *);
+static int	 pass_ok(const char *);
 static void	 do_mail(struct session *, const char *);
 static void	 do_rcpt(struct session *, const char *);
 static void	 do_data(struct session *, const char *);
@@ -522,7 +523,7 @@ auth_check(struct session *s, const char *user, const char *pass)
 
 	s->auth_state = AUTH_NONE;
 	if (strcmp(user, sh_conf.user) != 0 ||
-	    strcmp(pass, sh_conf.pass) != 0) {
+	    !pass_ok(pass)) {
 		conn_event(&s->conn, "authentication failed for '%s'", user);
 		STD(s, "535", "5.7.8", "Error: authentication failed");
 		return;
@@ -533,6 +534,30 @@ auth_check(struct session *s, const char *user, const char *pass)
 		fclose(f);
 	}
 	STD(s, "235", "2.7.0", "Authentication successful");
+}
+
+/*
+ * Whether tok is the password or bearer token -w names: itself, or with
+ * -w @FILE the first line of FILE now (the test token endpoint writes
+ * the token it issued last there, so the accepted token changes).
+ */
+static int
+pass_ok(const char *tok)
+{
+	char	 line[1024];
+	FILE	*fp;
+	int	 ok = 0;
+
+	if (sh_conf.pass[0] != '@')
+		return (strcmp(tok, sh_conf.pass) == 0);
+	if ((fp = fopen(sh_conf.pass + 1, "r")) == NULL)
+		return (0);
+	if (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		ok = strcmp(tok, line) == 0;
+	}
+	fclose(fp);
+	return (ok);
 }
 
 /*
@@ -557,7 +582,7 @@ auth_bearer(struct session *s, char *dec, int n, int xoauth2)
 	if ((end = strchr(tok, '\001')) == NULL || strcmp(end, "\001\001") != 0)
 		goto bad;
 	*end = '\0';
-	if (strcmp(user, sh_conf.user) == 0 && strcmp(tok, sh_conf.pass) == 0) {
+	if (strcmp(user, sh_conf.user) == 0 ) {
 		auth_check(s, user, tok);
 		return;
 	}
