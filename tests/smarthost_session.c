@@ -582,7 +582,7 @@ auth_bearer(struct session *s, char *dec, int n, int xoauth2)
 	if ((end = strchr(tok, '\001')) == NULL || strcmp(end, "\001\001") != 0)
 		goto bad;
 	*end = '\0';
-	if (strcmp(user, sh_conf.user) == 0 ) {
+	if (strcmp(user, sh_conf.user) == 0 && pass_ok(tok)) {
 		auth_check(s, user, tok);
 		return;
 	}

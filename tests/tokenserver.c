@@ -18,7 +18,8 @@
  * POST /device: a device code, user code and verification_uri.
  *
  * dir/mode, read at each request, scripts failures: "invalid_grant",
- * "500" (an HTML error page), "garbage" (200 with a non-JSON body);
+ * "500" (an HTML error page), "garbage" (200 with a non-JSON body),
+ * "stale" (tokens are issued but dir/valid keeps the old one);
  * anything else (or no file) is normal service.  Every request appends
  * "<path> <grant_type> scope=<scope>" to dir/requests.
  * One connection at a time; SIGTERM ends it.
@@ -151,12 +152,14 @@ ts_error(SSL *ssl, const char *code, const char *desc)
 static void
 ts_issue(SSL *ssl)
 {
-	char	 body[1024], tok[64], rt[64];
+	char	 body[1024], tok[64], rt[64], mode[64];
 
 	ts_count++;
 	snprintf(tok, sizeof(tok), "at%u-canary-AT", ts_count);
 	snprintf(rt, sizeof(rt), "rt%u-canary-RT", ts_count);
-	ts_write("valid", tok, "w");
+	ts_read("mode", "ok", mode, sizeof(mode));
+	if (strcmp(mode, "stale") != 0)
+		ts_write("valid", tok, "w");
 	if (ts_rotate)
 		ts_write("refresh", rt, "w");
 	snprintf(body, sizeof(body), "{\"access_token\":\"%s\",\"token_type\":"
