@@ -85,7 +85,7 @@ oauth2_parse_token(const char *buf, size_t len, struct oauth2_token *t,
 		return (st);
 	}
 	if (oauth2_json_str(o, "access_token", 1, &t->access, cause) == -1 ||
-	    oauth2_json_str(o, "refresh_token", 0, &t->refresh, cause) == -1 ||
+	    oauth2_json_str(o, "refresh_token", 1, &t->refresh, cause) == -1 ||
 	    oauth2_json_int(o, "expires_in", &t->expires_in, cause) == -1 ||
 	    oauth2_json_str(o, "token_type", 0, &type, cause) == -1)
 		goto done;
