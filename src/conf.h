@@ -128,6 +128,7 @@ struct conf {
 	enum conf_oauth2_grant oauth2_grant;
 	char		*oauth2_token_endpoint;
 	char		*oauth2_device_endpoint;
+	char		*oauth2_authorize_endpoint;
 	char		*oauth2_scope;
 	char		*oauth2_ca_file;
 	char		*oauth2_token_cache;

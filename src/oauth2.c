@@ -9,8 +9,11 @@
  *			token and devicecode; scope "https://outlook.office.com/
  *			SMTP.Send offline_access" (delegated) or
  *			"https://outlook.office365.com/.default" (app-only)
- *	generic		token_endpoint, device_endpoint and scope as set
- * Explicit token_endpoint, device_endpoint and scope override a preset.
+ *	generic		token_endpoint, device_endpoint, authorize_endpoint
+ *			and scope as set
+ * Explicit endpoints and scope override a preset (Google's and
+ * Microsoft's authorization endpoints: accounts.google.com/o/oauth2/v2/
+ * auth, login.microsoftonline.com/TENANT/oauth2/v2.0/authorize).
  *
  * Grants (RFC 6749): refresh_token (section 6) with the token from
  * refresh_token_file, client_credentials (section 4.4) with the secret
@@ -82,6 +85,24 @@ oauth2_device_endpoint(const struct conf *c, char *buf, size_t len)
 		return ("https://oauth2.googleapis.com/device/code");
 	case CONF_OAUTH2_MICROSOFT:
 		snprintf(buf, len, OAUTH2_MS_BASE "%s/oauth2/v2.0/devicecode",
+		    c->oauth2_tenant);
+		return (buf);
+	default:
+		return (NULL);
+	}
+}
+
+/* The authorization endpoint (RFC 8252 loopback flow), or NULL. */
+const char *
+oauth2_authorize_endpoint(const struct conf *c, char *buf, size_t len)
+{
+	if (c->oauth2_authorize_endpoint != NULL)
+		return (c->oauth2_authorize_endpoint);
+	switch (c->oauth2_provider) {
+	case CONF_OAUTH2_GOOGLE:
+		return ("https://accounts.google.com/o/oauth2/v2/auth");
+	case CONF_OAUTH2_MICROSOFT:
+		snprintf(buf, len, OAUTH2_MS_BASE "%s/oauth2/v2.0/authorize",
 		    c->oauth2_tenant);
 		return (buf);
 	default:

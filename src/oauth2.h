@@ -62,11 +62,18 @@ char	*oauth2_form_escape(const char *);
 /* oauth2.c: endpoints, grants, and the token mailferry-send uses. */
 const char *oauth2_token_endpoint(const struct conf *, char *, size_t);
 const char *oauth2_device_endpoint(const struct conf *, char *, size_t);
+const char *oauth2_authorize_endpoint(const struct conf *, char *, size_t);
 const char *oauth2_scope(const struct conf *);
 int	 oauth2_get(const struct conf *, int, char **, time_t *, char **);
 enum oauth2_status oauth2_request(const struct conf *, const char *,
 	    const char *, struct oauth2_token *, char **);
 int	 oauth2_store_refresh(const char *, const char *, char **);
+
+/* oauth2_main.c and oauth2_loopback.c: mailferry-oauth2 only. */
+char	*oauth2_client_form(const struct conf *, const char *, const char *,
+	    const char *);
+char	*oauth2_token_by_form(const struct conf *, const char *);
+char	*oauth2_loopback(const struct conf *);
 
 /* oauth2_cache.c: the access token cache, locked and atomic. */
 char	*oauth2_cache_path(const struct conf *, char **);

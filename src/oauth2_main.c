@@ -1,11 +1,13 @@
 /*
- * mailferry-oauth2: obtain the first refresh token for [oauth2] with
- * the device authorization grant (RFC 8628), once, as the
- * administrator.  mailferry-send refreshes it from then on.
+ * mailferry-oauth2: obtain the first refresh token for [oauth2], once,
+ * as the administrator.  mailferry-send refreshes it from then on.
  *
- * usage: mailferry-oauth2 [-f] [-C conf] authorize
+ * usage: mailferry-oauth2 [-f] [-d | -l] [-C conf] authorize
  *
- * It asks the device endpoint for a code, prints where to enter it,
+ * Two flows (oauth2_check() picks one): -l, the loopback redirect of
+ * RFC 8252 (oauth2_loopback.c), and -d, the device authorization grant
+ * of RFC 8628: it asks the device endpoint for a code, prints where to
+ * enter it,
  * polls the token endpoint at the interval asked (slower after
  * slow_down) until the user approved, refused or the code expired, and
  * writes the refresh token to refresh_token_file: atomically, mode 0640
@@ -41,17 +43,17 @@
 #define OAUTH2_DEVICE_GRANT	"urn:ietf:params:oauth:grant-type:device_code"
 
 static void	 usage(void) __attribute__((noreturn));
-static void	 oauth2_check(const struct conf *, int);
-static char	*oauth2_client_form(const struct conf *, const char *,
-		    const char *, const char *);
+static int	 oauth2_check(const struct conf *, int, int);
 static void	 oauth2_start(const struct conf *, struct oauth2_device *);
 static char	*oauth2_poll(const struct conf *, struct oauth2_device *);
+static char	*oauth2_refresh_of(struct oauth2_token *);
 static void	 oauth2_save(const struct conf *, const char *);
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-f] [-C conf] authorize\n", OAUTH2_TAG);
+	fprintf(stderr, "usage: %s [-f] [-d | -l] [-C conf] authorize\n",
+	    OAUTH2_TAG);
 	exit(EX_USAGE);
 }
 
@@ -62,17 +64,23 @@ main(int argc, char *argv[])
 	struct oauth2_device	 d;
 	const char		*path = MF_CONF_PATH;
 	char			*cause = NULL, *refresh;
-	int			 ch, force = 0, rc;
+	int			 ch, force = 0, flow = 0, rc;
 
 	mf_exit_tag(OAUTH2_TAG);
 	if (privsep_privileged())
 		mf_die(EX_NOPERM, "refusing to run set-id");
 	log_init(OAUTH2_TAG, 0);
 	log_set_stderr(1);
-	while ((ch = getopt(argc, argv, "C:f")) != -1) {
+	while ((ch = getopt(argc, argv, "C:dfl")) != -1) {
 		switch (ch) {
 		case 'C':
 			path = optarg;
+			break;
+		case 'd':
+		case 'l':
+			if (flow != 0 && flow != ch)
+				usage();
+			flow = ch;
 			break;
 		case 'f':
 			force = 1;
@@ -87,10 +95,13 @@ main(int argc, char *argv[])
 	if ((rc = conf_load(&conf, path, &cause)) != 0)
 		mf_die(rc == CONF_ERR_INSECURE ? EX_NOPERM : EX_CONFIG, "%s",
 		    cause);
-	oauth2_check(&conf, force);
-	oauth2_start(&conf, &d);
-	refresh = oauth2_poll(&conf, &d);
-	oauth2_device_free(&d);
+	if (oauth2_check(&conf, force, flow) == 'l')
+		refresh = oauth2_loopback(&conf);
+	else {
+		oauth2_start(&conf, &d);
+		refresh = oauth2_poll(&conf, &d);
+		oauth2_device_free(&d);
+	}
 	oauth2_save(&conf, refresh);
 	freezero(refresh, strlen(refresh));
 	printf("refresh token written to %s\n", conf.oauth2_refresh_token_file);
@@ -99,9 +110,14 @@ main(int argc, char *argv[])
 	return (EX_OK);
 }
 
-/* What authorize needs: a refresh_token grant, a device endpoint. */
-static void
-oauth2_check(const struct conf *c, int force)
+/*
+ * What authorize needs: a refresh_token grant and the flow's endpoint.
+ * The flow: -d or -l as asked; else the loopback redirect for Google
+ * (its device flow refuses the mail scope), the device flow where a
+ * device endpoint is known, the loopback redirect otherwise.
+ */
+static int
+oauth2_check(const struct conf *c, int force, int flow)
 {
 	char	 buf[512];
 
@@ -111,19 +127,29 @@ oauth2_check(const struct conf *c, int force)
 		mf_die(EX_CONFIG, "%s: grant = client_credentials needs no "
 		    "authorization: mailferry-send uses client_secret_file",
 		    c->path);
-	if (oauth2_device_endpoint(c, buf, sizeof(buf)) == NULL)
-		mf_die(EX_CONFIG, "%s: [oauth2] device_endpoint is not set "
-		    "(the loopback redirect flow is not implemented)", c->path);
+	if (flow == 0)
+		flow = c->oauth2_provider != CONF_OAUTH2_GOOGLE &&
+		    oauth2_device_endpoint(c, buf, sizeof(buf)) != NULL ?
+		    'd' : 'l';
+	if (flow == 'd' && oauth2_device_endpoint(c, buf, sizeof(buf)) ==
+	    NULL)
+		mf_die(EX_CONFIG, "%s: [oauth2] device_endpoint is not set",
+		    c->path);
+	if (flow == 'l' && oauth2_authorize_endpoint(c, buf, sizeof(buf)) ==
+	    NULL)
+		mf_die(EX_CONFIG, "%s: [oauth2] authorize_endpoint is not set",
+		    c->path);
 	if (!force && access(c->oauth2_refresh_token_file, F_OK) == 0)
 		mf_die(EX_CANTCREAT, "%s exists: -f replaces it",
 		    c->oauth2_refresh_token_file);
+	return (flow);
 }
 
 /*
  * client_id, client_secret (when configured), then name=value and the
  * scope or the device code.  The caller frees it with freezero.
  */
-static char *
+char *
 oauth2_client_form(const struct conf *c, const char *head,
     const char *name, const char *value)
 {
@@ -186,7 +212,7 @@ oauth2_poll(const struct conf *c, struct oauth2_device *d)
 {
 	struct oauth2_token	 t;
 	enum oauth2_status	 st;
-	char			 buf[512], *form, *cause = NULL, *refresh;
+	char			 buf[512], *form, *cause = NULL;
 	const char		*url = oauth2_token_endpoint(c, buf,
 				    sizeof(buf));
 	time_t			 end = time(NULL) + (time_t)d->expires_in;
@@ -211,13 +237,41 @@ oauth2_poll(const struct conf *c, struct oauth2_device *d)
 			    "%s", cause);
 	}
 	freezero(form, strlen(form));
-	if (t.refresh == NULL)
+	return (oauth2_refresh_of(&t));
+}
+
+/* The refresh token of a token reply, which must have one. */
+static char *
+oauth2_refresh_of(struct oauth2_token *t)
+{
+	char	*refresh;
+
+	if (t->refresh == NULL)
 		mf_die(EX_UNAVAILABLE, "the token endpoint gave no refresh "
 		    "token (does the scope ask for offline access?)");
-	refresh = t.refresh;
-	t.refresh = NULL;
-	oauth2_token_free(&t);
+	refresh = t->refresh;
+	t->refresh = NULL;
+	oauth2_token_free(t);
 	return (refresh);
+}
+
+/*
+ * One token request that must succeed (the loopback flow's code
+ * exchange): the refresh token.
+ */
+char *
+oauth2_token_by_form(const struct conf *c, const char *form)
+{
+	struct oauth2_token	 t;
+	char			 buf[512], *cause = NULL;
+	enum oauth2_status	 st;
+
+	st = oauth2_request(c, oauth2_token_endpoint(c, buf, sizeof(buf)),
+	    form, &t, &cause);
+	if (st != OAUTH2_OK)
+		mf_die(st == OAUTH2_TEMP ? EX_TEMPFAIL : EX_UNAVAILABLE, "%s",
+		    cause);
+	return (oauth2_refresh_of(&t));
 }
 
 /* Write refresh_token_file where mailferry-send can read it. */

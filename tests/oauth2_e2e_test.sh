@@ -338,6 +338,41 @@ device_flow_body()
 }
 device_flow_cleanup() { ts_stop; }
 
+atf_test_case loopback_flow cleanup
+loopback_flow_head() { atf_set descr "mailferry-oauth2 -l authorize: loopback redirect with PKCE S256 and state"; }
+loopback_flow_body()
+{
+	ts_start
+	MF_PORT=1 oauth_conf "authorize_endpoint = https://127.0.0.1:$TS_PORT/authorize"
+	rm -f rt
+	"$OAUTH2" -C "$PWD/mailferry.conf" -l authorize >auth.out 2>auth.err &
+	pid=$!
+	i=0
+	until grep -q 'authorize?' auth.out; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && atf_fail "no address printed: $(cat auth.out auth.err)"
+		sleep 0.1
+	done
+	url=$(grep -o 'https://127.0.0.1:[0-9]*/authorize?[^ ]*' auth.out)
+	param() { echo "$url" | tr '&?' '\n\n' | sed -n "s/^$1=//p"; }
+	[ "$(param code_challenge_method)" = S256 ] || atf_fail "no S256: $url"
+	[ "$(param response_type)" = code ] || atf_fail "no code: $url"
+	param code_challenge >ts/challenge
+	redirect=$(param redirect_uri | sed 's/%3A/:/g; s|%2F|/|g')
+	state=$(param state)
+	case $redirect in http://127.0.0.1:[0-9]*/) ;; *) atf_fail "redirect $redirect" ;; esac
+	# A forged redirect (wrong state) is ignored, then the real one.
+	atf_check -s not-exit:0 -o ignore -e ignore \
+	    curl -sf "${redirect}?code=ac-canary-AC&state=forged"
+	atf_check -o match:'authorized' \
+	    curl -s "${redirect}?code=ac-canary-AC&state=$state"
+	wait $pid || atf_fail "authorize failed: $(cat auth.err)"
+	atf_check -o inline:'rt1-canary-RT\n' cat rt
+	atf_check -o match:'^/token authorization_code ' cat ts/requests
+	assert_no_secret auth.out auth.err
+}
+loopback_flow_cleanup() { ts_stop; }
+
 atf_test_case frontend_links_no_curl
 frontend_links_no_curl_head() { atf_set descr "libcurl and json-c only in mailferry-send and mailferry-oauth2"; }
 frontend_links_no_curl_body()
@@ -364,5 +399,6 @@ atf_init_test_cases()
 	atf_add_test_case check_expiry
 	atf_add_test_case no_secret_leak
 	atf_add_test_case device_flow
+	atf_add_test_case loopback_flow
 	atf_add_test_case frontend_links_no_curl
 }

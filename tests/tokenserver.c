@@ -10,7 +10,9 @@
  * every token reply carries a new one, written to dir/refresh),
  * client_credentials (client_secret must be dir/secret's content,
  * "cs-canary-SECRET" when missing) and the device_code grant of RFC
- * 8628 (the first -p polls, default 2, answer authorization_pending).
+ * 8628 (the first -p polls, default 2, answer authorization_pending),
+ * authorization_code (code "ac-canary-AC", and the S256 of
+ * code_verifier must be dir/challenge: the test plays the browser).
  * The client_id must be -i (default "mf-client").  A token reply holds
  * access_token "at<N>-canary-AT" with expires_in -e (default 3600),
  * and the token is written to dir/valid, which the test smarthost
@@ -40,6 +42,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 #define TS_REQ_MAX	16384
@@ -169,6 +172,29 @@ ts_issue(SSL *ssl)
 	ts_reply(ssl, 200, "application/json", body);
 }
 
+/* Whether code_verifier's S256 is dir/challenge (RFC 7636 4.6). */
+static int
+ts_pkce_ok(const char *form)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	char		 verifier[256], want[256], b64[128];
+	unsigned int	 len;
+	int		 n, i;
+
+	ts_param(form, "code_verifier", verifier, sizeof(verifier));
+	ts_read("challenge", "", want, sizeof(want));
+	if (strlen(verifier) < 43 || EVP_Digest(verifier, strlen(verifier),
+	    md, &len, EVP_sha256(), NULL) != 1)
+		return (0);
+	n = EVP_EncodeBlock((unsigned char *)b64, md, (int)len);
+	while (n > 0 && b64[n - 1] == '=')
+		n--;
+	b64[n] = '\0';
+	for (i = 0; i < n; i++)
+		b64[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+	return (strcmp(b64, want) == 0);
+}
+
 /* POST /token: check the grant, then issue or refuse. */
 static void
 ts_token(SSL *ssl, const char *form, const char *grant)
@@ -195,6 +221,14 @@ ts_token(SSL *ssl, const char *form, const char *grant)
 			return;
 		}
 		ts_rotate = 1;	/* the first refresh token comes with it */
+	} else if (strcmp(grant, "authorization_code") == 0) {
+		snprintf(want, sizeof(want), "ac-canary-AC");
+		ts_param(form, "code", got, sizeof(got));
+		if (!ts_pkce_ok(form)) {
+			ts_error(ssl, "invalid_grant", "PKCE verifier mismatch");
+			return;
+		}
+		ts_rotate = 1;
 	} else {
 		ts_error(ssl, "unsupported_grant_type", "no such grant");
 		return;
