@@ -69,10 +69,12 @@ enum oauth2_status oauth2_request(const struct conf *, const char *,
 	    const char *, struct oauth2_token *, char **);
 int	 oauth2_store_refresh(const char *, const char *, char **);
 
-/* oauth2_main.c and oauth2_loopback.c: mailferry-oauth2 only. */
+/* oauth2_device.c, oauth2_loopback.c: mailferry-oauth2 only. */
 char	*oauth2_client_form(const struct conf *, const char *, const char *,
 	    const char *);
 char	*oauth2_token_by_form(const struct conf *, const char *);
+void	 oauth2_device_start(const struct conf *, struct oauth2_device *);
+char	*oauth2_device_poll(const struct conf *, struct oauth2_device *);
 char	*oauth2_loopback(const struct conf *);
 
 /* oauth2_cache.c: the access token cache, locked and atomic. */

@@ -77,7 +77,10 @@ oauth2_cache_path(const struct conf *c, char **cause)
 
 /*
  * Take the cache's lock (waiting for a run that holds it).  The
- * descriptor, to close() when done, or -1 with cause.
+ * descriptor, to close() when done, or a CONF_ERR_* code with cause:
+ * an unsafe directory is CONF_ERR_INSECURE.  The lock file is opened
+ * read-only: flock needs no more, and the umask of the set-id helper
+ * leaves the group (other users' runs) only read permission.
  */
 int
 oauth2_cache_lock(const struct conf *c, char **cause)
@@ -86,14 +89,14 @@ oauth2_cache_lock(const struct conf *c, char **cause)
 	int	 fd;
 
 	if ((path = oauth2_cache_path(c, cause)) == NULL)
-		return (-1);
+		return (CONF_ERR_SYNTAX);
 	if (oauth2_cache_dir(c, path, cause) == -1) {
 		free(path);
-		return (-1);
+		return (CONF_ERR_INSECURE);
 	}
 	xasprintf(&lock, "%s.lock", path);
 	free(path);
-	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	fd = open(lock, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    privsep_privileged() ? 0660 : 0600);
 	if (fd == -1)
 		xasprintf(cause, "token_cache %s: %s", lock, strerror(errno));
@@ -104,7 +107,7 @@ oauth2_cache_lock(const struct conf *c, char **cause)
 		fd = -1;
 	}
 	free(lock);
-	return (fd);
+	return (fd == -1 ? CONF_ERR_TEMP : fd);
 }
 
 /*
