@@ -56,58 +56,64 @@ static int	 oauth2_fetch(const struct conf *, char **, time_t *, char **);
 static int	 oauth2_grant_form(const struct conf *, char **, char **,
 		    char **);
 
-/* The token endpoint (buf holds a Microsoft one); "" when unknown. */
+enum oauth2_ep { OAUTH2_EP_TOKEN, OAUTH2_EP_DEVICE, OAUTH2_EP_AUTHORIZE };
+
+/* The providers' endpoints; Microsoft's follow OAUTH2_MS_BASE tenant. */
+static const struct {
+	const char	*url[3];	/* by enum oauth2_ep */
+	int		 tenant;
+} oauth2_presets[] = {
+	[CONF_OAUTH2_GOOGLE] = { { "https://oauth2.googleapis.com/token",
+	    "https://oauth2.googleapis.com/device/code",
+	    "https://accounts.google.com/o/oauth2/v2/auth" }, 0 },
+	[CONF_OAUTH2_MICROSOFT] = { { "/oauth2/v2.0/token",
+	    "/oauth2/v2.0/devicecode", "/oauth2/v2.0/authorize" }, 1 },
+};
+
+/* The endpoint set in the configuration, or the provider's (in buf). */
+static const char *
+oauth2_endpoint(const struct conf *c, const char *set, enum oauth2_ep ep,
+    char *buf, size_t len)
+{
+	size_t	 p = (size_t)c->oauth2_provider;
+
+	if (set != NULL)
+		return (set);
+	if (p >= sizeof(oauth2_presets) / sizeof(oauth2_presets[0]) ||
+	    oauth2_presets[p].url[ep] == NULL)
+		return (NULL);
+	if (!oauth2_presets[p].tenant)
+		return (oauth2_presets[p].url[ep]);
+	snprintf(buf, len, OAUTH2_MS_BASE "%s%s", c->oauth2_tenant,
+	    oauth2_presets[p].url[ep]);
+	return (buf);
+}
+
+/* The token endpoint (buf may hold it); "" when unknown. */
 const char *
 oauth2_token_endpoint(const struct conf *c, char *buf, size_t len)
 {
-	if (c->oauth2_token_endpoint != NULL)
-		return (c->oauth2_token_endpoint);
-	switch (c->oauth2_provider) {
-	case CONF_OAUTH2_GOOGLE:
-		return ("https://oauth2.googleapis.com/token");
-	case CONF_OAUTH2_MICROSOFT:
-		snprintf(buf, len, OAUTH2_MS_BASE "%s/oauth2/v2.0/token",
-		    c->oauth2_tenant);
-		return (buf);
-	default:
-		return ("");
-	}
+	const char	*url;
+
+	url = oauth2_endpoint(c, c->oauth2_token_endpoint, OAUTH2_EP_TOKEN,
+	    buf, len);
+	return (url != NULL ? url : "");
 }
 
 /* The device authorization endpoint (RFC 8628), or NULL. */
 const char *
 oauth2_device_endpoint(const struct conf *c, char *buf, size_t len)
 {
-	if (c->oauth2_device_endpoint != NULL)
-		return (c->oauth2_device_endpoint);
-	switch (c->oauth2_provider) {
-	case CONF_OAUTH2_GOOGLE:
-		return ("https://oauth2.googleapis.com/device/code");
-	case CONF_OAUTH2_MICROSOFT:
-		snprintf(buf, len, OAUTH2_MS_BASE "%s/oauth2/v2.0/devicecode",
-		    c->oauth2_tenant);
-		return (buf);
-	default:
-		return (NULL);
-	}
+	return (oauth2_endpoint(c, c->oauth2_device_endpoint,
+	    OAUTH2_EP_DEVICE, buf, len));
 }
 
 /* The authorization endpoint (RFC 8252 loopback flow), or NULL. */
 const char *
 oauth2_authorize_endpoint(const struct conf *c, char *buf, size_t len)
 {
-	if (c->oauth2_authorize_endpoint != NULL)
-		return (c->oauth2_authorize_endpoint);
-	switch (c->oauth2_provider) {
-	case CONF_OAUTH2_GOOGLE:
-		return ("https://accounts.google.com/o/oauth2/v2/auth");
-	case CONF_OAUTH2_MICROSOFT:
-		snprintf(buf, len, OAUTH2_MS_BASE "%s/oauth2/v2.0/authorize",
-		    c->oauth2_tenant);
-		return (buf);
-	default:
-		return (NULL);
-	}
+	return (oauth2_endpoint(c, c->oauth2_authorize_endpoint,
+	    OAUTH2_EP_AUTHORIZE, buf, len));
 }
 
 /* The scope asked for; "" for a generic provider without one. */

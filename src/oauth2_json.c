@@ -45,6 +45,7 @@ static int	 oauth2_json_str(json_object *, const char *, int, char **,
 static int	 oauth2_json_int(json_object *, const char *, long long *,
 		    char **);
 static int	 oauth2_token_chars(const char *, size_t);
+static int	 oauth2_json_blank(const char *, size_t);
 static enum oauth2_status oauth2_json_error(json_object *, char **);
 
 static const struct {
@@ -185,7 +186,7 @@ oauth2_json_object(const char *buf, size_t len, char **cause)
 		    json_tokener_error_desc(json_tokener_get_error(tok)));
 		json_object_put(o);
 		o = NULL;
-	} else if (end + strspn(buf + end, " \t\r\n") < len) {
+	} else if (!oauth2_json_blank(buf + end, len - end)) {
 		xasprintf(cause, "reply has bytes after the JSON object");
 		json_object_put(o);
 		o = NULL;
@@ -254,6 +255,18 @@ oauth2_json_int(json_object *o, const char *key, long long *out,
 		return (0);
 	xasprintf(cause, "%s: %s", key, err);
 	return (-1);
+}
+
+/* Whether the len bytes at s are JSON white space (s is not a string). */
+static int
+oauth2_json_blank(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return (0);
+	return (1);
 }
 
 /* RFC 6750 b64token and JWT characters: printable ASCII, no space. */
