@@ -17,6 +17,12 @@ msg()
 	printf 'To: bob@example.net\nSubject: oauth2 test\n\nhello\n'
 }
 
+# send_ok: submit msg (foreground delivery); it must not fail.
+send_ok()
+{
+	msg | mf_sendmail -t -i >out 2>&1 || atf_fail "$(cat out)"
+}
+
 # ts_start [options]: start the token endpoint, set TS_PORT.
 ts_start()
 {
@@ -108,9 +114,9 @@ first_token_cached_body()
 {
 	oauth_start
 	oauth_conf
-	msg | mf_sendmail -t -i >out 2>&1 || atf_fail "$(cat out)"
+	send_ok
 	assert_requests 1
-	msg | mf_sendmail -t -i >out 2>&1 || atf_fail "$(cat out)"
+	send_ok
 	assert_requests 1
 	assert_delivered 2
 	atf_check -o match:'XOAUTH2' cat rec/session.1/transcript
@@ -127,7 +133,7 @@ oauthbearer_body()
 	oauth_start
 	oauth_conf
 	sed -i 's/^auth = xoauth2/auth = oauthbearer/' mailferry.conf
-	msg | mf_sendmail -t -i >out 2>&1 || atf_fail "$(cat out)"
+	send_ok
 	atf_check -o match:'AUTH OAUTHBEARER' cat rec/session.1/transcript
 	assert_delivered 1
 }
@@ -139,11 +145,11 @@ expiry_refresh_body()
 {
 	oauth_start -e 2
 	oauth_conf
-	msg | mf_sendmail -t -i >out 2>&1 || atf_fail "$(cat out)"
+	send_ok
 	exp=$(sed -n 's/^expires //p' spool/oauth2/token)
 	while [ "$(date +%s)" -lt "$exp" ]; do sleep 0.1; done
 	t0=$(date +%s.%N)
-	msg | mf_sendmail -t -i >out 2>&1 || atf_fail "$(cat out)"
+	send_ok
 	t1=$(date +%s.%N)
 	assert_requests 2
 	assert_delivered 2
@@ -157,9 +163,9 @@ refused_token_retry_body()
 {
 	oauth_start
 	oauth_conf
-	msg | mf_sendmail -t -i >out 2>&1 || atf_fail "$(cat out)"
+	send_ok
 	echo revoked >ts/valid
-	msg | mf_sendmail -t -i >out 2>&1 || atf_fail "$(cat out)"
+	send_ok
 	atf_check -o empty cat out
 	assert_requests 2
 	assert_delivered 2
@@ -182,7 +188,7 @@ rotation_body()
 	oauth_conf
 	chmod 0640 rt
 	ino=$(stat -c %i rt)
-	msg | mf_sendmail -t -i >out 2>&1 || atf_fail "$(cat out)"
+	send_ok
 	atf_check -o inline:'rt1-canary-RT\n' cat rt
 	atf_check -o inline:"640 $(id -u)\n" stat -c '%a %u' rt
 	atf_check -o inline:'0640\n' stat -c '%04a' rt
@@ -190,7 +196,7 @@ rotation_body()
 	ls rt.* 2>/dev/null && atf_fail "a temporary file is left"
 	sleep 1.1
 	# The next refresh must present the rotated token.
-	msg | mf_sendmail -t -i >out 2>&1 || atf_fail "$(cat out)"
+	send_ok
 	assert_requests 2
 	atf_check -o inline:'rt2-canary-RT\n' cat rt
 	assert_delivered 2
@@ -249,7 +255,7 @@ client_credentials_body()
 	oauth_conf 'grant = client_credentials' "client_secret_file = $PWD/cs"
 	sed -i -e '/^refresh_token_file/d' -e 's/^provider = generic/provider = microsoft/' \
 	    mailferry.conf
-	msg | mf_sendmail -t -i >out 2>&1 || atf_fail "$(cat out)"
+	send_ok
 	assert_delivered 1
 	atf_check -o inline:'/token client_credentials scope=https://outlook.office365.com/.default\n' \
 	    cat ts/requests
