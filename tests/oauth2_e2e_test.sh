@@ -126,6 +126,27 @@ first_token_cached_body()
 }
 first_token_cached_cleanup() { oauth_stop; }
 
+atf_test_case concurrent_runs cleanup
+concurrent_runs_head() { atf_set descr "concurrent runs wait on the cache lock: one token request, an intact cache"; }
+concurrent_runs_body()
+{
+	oauth_start
+	oauth_conf
+	echo slow >ts/mode	# a request takes a second: the runs overlap
+	for i in 1 2 3; do
+		"$MF_SEND" -C "$PWD/mailferry.conf" -c >check.$i 2>&1 &
+		echo $! >>pids
+	done
+	for p in $(cat pids); do
+		wait "$p" || atf_fail "a run failed: $(cat check.*)"
+	done
+	assert_requests 1
+	atf_check -o match:'^token at1-canary-AT$' cat spool/oauth2/token
+	ls spool/oauth2/token.?????? 2>/dev/null && atf_fail "a temporary file is left"
+	return 0
+}
+concurrent_runs_cleanup() { oauth_stop; }
+
 atf_test_case oauthbearer cleanup
 oauthbearer_head() { atf_set descr "auth = oauthbearer uses the obtained token too"; }
 oauthbearer_body()
@@ -395,6 +416,7 @@ frontend_links_no_curl_body()
 atf_init_test_cases()
 {
 	atf_add_test_case first_token_cached
+	atf_add_test_case concurrent_runs
 	atf_add_test_case oauthbearer
 	atf_add_test_case expiry_refresh
 	atf_add_test_case refused_token_retry

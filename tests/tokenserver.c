@@ -21,7 +21,8 @@
  *
  * dir/mode, read at each request, scripts failures: "invalid_grant",
  * "500" (an HTML error page), "garbage" (200 with a non-JSON body),
- * "stale" (tokens are issued but dir/valid keeps the old one);
+ * "stale" (tokens are issued but dir/valid keeps the old one), "slow"
+ * (normal service, one second late);
  * anything else (or no file) is normal service.  Every request appends
  * "<path> <grant_type> scope=<scope>" to dir/requests.
  * One connection at a time; SIGTERM ends it.
@@ -275,6 +276,8 @@ ts_serve(SSL *ssl)
 	    grant[0] != '\0' ? grant : "-", scope);
 	ts_write("requests", line, "a");
 	ts_read("mode", "ok", mode, sizeof(mode));
+	if (strcmp(mode, "slow") == 0)
+		sleep(1);
 	if (strcmp(mode, "500") == 0)
 		ts_reply(ssl, 500, "text/html", "<html>down</html>");
 	else if (strcmp(mode, "garbage") == 0)
