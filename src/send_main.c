@@ -115,7 +115,7 @@ static int	send_periodic(const struct conf *, time_t);
 static int	send_mode(const struct conf *, int, const char *, time_t);
 static int	send_queue(const struct conf *, struct runq_opts *, int);
 static int	send_check(const struct conf *);
-static int	send_check_oauth2(const struct conf *, char **, char **);
+static int	send_check_oauth2(const struct conf *, int, char **, char **);
 static int	send_health(const struct conf *, const char *, const char *);
 static void	send_unknown(const char *) __attribute__((noreturn));
 
@@ -351,16 +351,20 @@ send_periodic(const struct conf *conf, time_t interval)
 	return (EX_OK);
 }
 
-/* The OAuth2 token for a check: say until when it is valid, never it. */
+/*
+ * The OAuth2 token for a check (a new one when force is set): say
+ * until when it is valid, never the token.
+ */
 static int
-send_check_oauth2(const struct conf *conf, char **token, char **cause)
+send_check_oauth2(const struct conf *conf, int force, char **token,
+    char **cause)
 {
 	char		 when[64];
 	struct tm	*tm;
 	time_t		 exp = 0, now;
 	int		 r;
 
-	if ((r = oauth2_get(conf, 0, token, &exp, cause)) != 0)
+	if ((r = oauth2_get(conf, force, token, &exp, cause)) != 0)
 		return (r);
 	now = time(NULL);
 	if ((tm = gmtime(&exp)) == NULL ||
@@ -380,23 +384,37 @@ send_check(const struct conf *conf)
 {
 	struct smtp_params	 p;
 	char			*password = NULL, *cause = NULL;
-	int			 r;
+	int			 r, refused = 0, tried_new = 0;
 
 	if (conf_check_relay(conf, &cause) == -1)
 		mf_die(EX_CONFIG, "%s", cause);
 	if (conf->oauth2_provider != CONF_OAUTH2_NONE)
-		r = send_check_oauth2(conf, &password, &cause);
+		r = send_check_oauth2(conf, 0, &password, &cause);
 	else if (conf->auth != CONF_AUTH_NONE && conf->user != NULL)
 		r = secret_read(conf, &password, &cause);
 	else
 		r = 0;
-	if (r != 0)
-		mf_die(r == CONF_ERR_INSECURE ? EX_NOPERM :
-		    r == CONF_ERR_SYNTAX ? EX_CONFIG : EX_TEMPFAIL, "%s", cause);
-	runq_params(&p, conf, password);
-	r = smtp_probe(&p, stdout, &cause);
-	if (password != NULL)
-		freezero(password, strlen(password));
+	for (;;) {
+		if (r != 0)
+			mf_die(r == CONF_ERR_INSECURE ? EX_NOPERM :
+			    r == CONF_ERR_SYNTAX ? EX_CONFIG : EX_TEMPFAIL, "%s",
+			    cause);
+		runq_params(&p, conf, password);
+		p.auth_refused = &refused;
+		r = smtp_probe(&p, stdout, &cause);
+		if (password != NULL)
+			freezero(password, strlen(password));
+		password = NULL;
+		/* A refused OAuth2 token: one new token, as a queue run. */
+		if (r == 0 || !refused || tried_new ||
+		    conf->oauth2_provider == CONF_OAUTH2_NONE)
+			break;
+		printf("oauth2: the token was refused: asking for a new one\n");
+		free(cause);
+		cause = NULL;
+		tried_new = 1;
+		r = send_check_oauth2(conf, 1, &password, &cause);
+	}
 	if (r == -1)
 		mf_die(EX_UNAVAILABLE, "check failed: %s", cause);
 	return (EX_OK);

@@ -304,7 +304,14 @@ check_expiry_body()
 	atf_check -o match:'^oauth2: access token valid until [0-9-]+T[0-9:]+Z \([0-9]+s\)$' \
 	    cat check.out
 	atf_check -o match:'^auth: XOAUTH2 accepted' cat check.out
-	assert_no_secret check.out
+	# A revoked cached token: the check gets a new one, as a run would.
+	echo revoked >ts/valid
+	atf_check -s exit:0 -o save:check2.out -e empty \
+	    "$MF_SEND" -C "$PWD/mailferry.conf" -c
+	atf_check -o match:'token was refused: asking for a new one' cat check2.out
+	atf_check -o match:'^auth: XOAUTH2 accepted' cat check2.out
+	assert_requests 2
+	assert_no_secret check.out check2.out
 }
 check_expiry_cleanup() { oauth_stop; }
 
