@@ -24,7 +24,10 @@
  * cached token makes the caller ask again with force set (runq.c).  A
  * rotated refresh token in the reply is written back over
  * refresh_token_file atomically with the old file's owner and mode;
- * when that is impossible the log says why and the old one stays.
+ * when that is impossible (a set-id run by a user cannot chown to root)
+ * it is kept beside the cache ("<token_cache>.refresh", oauth2_cache.c)
+ * and used instead of refresh_token_file until that file is newer
+ * (mailferry-oauth2 authorize -f ran again) or a run by root saves it.
  *
  * Results are those of secret_read(): CONF_ERR_SYNTAX when the endpoint
  * refused the grant or client (the administrator must act: re-run the
@@ -55,6 +58,7 @@
 static int	 oauth2_fetch(const struct conf *, char **, time_t *, char **);
 static int	 oauth2_grant_form(const struct conf *, char **, char **,
 		    char **);
+static void	 oauth2_rotated(const struct conf *, const char *);
 
 enum oauth2_ep { OAUTH2_EP_TOKEN, OAUTH2_EP_DEVICE, OAUTH2_EP_AUTHORIZE };
 
@@ -205,21 +209,43 @@ oauth2_fetch(const struct conf *c, char **token, time_t *expires,
 		why = NULL;
 	}
 	if (t.refresh != NULL && refresh != NULL &&
-	    strcmp(t.refresh, refresh) != 0) {
-		if (oauth2_store_refresh(c->oauth2_refresh_token_file,
-		    t.refresh, &why) == -1) {
-			log_warnx("oauth2: rotated refresh token not saved, "
-			    "the old one stays: %s", why);
-			free(why);
-		} else
-			log_info("oauth2: rotated refresh token saved");
-	}
+	    strcmp(t.refresh, refresh) != 0)
+		oauth2_rotated(c, t.refresh);
 	if (refresh != NULL)
 		freezero(refresh, strlen(refresh));
 	*token = t.access;
 	t.access = NULL;
 	oauth2_token_free(&t);
 	return (0);
+}
+
+/*
+ * Save a rotated refresh token over refresh_token_file; when that is
+ * impossible (a set-id run by a user cannot give the file to root),
+ * keep it beside the cache instead, where the next runs find it.
+ */
+static void
+oauth2_rotated(const struct conf *c, const char *refresh)
+{
+	char	*why = NULL;
+
+	if (oauth2_store_refresh(c->oauth2_refresh_token_file, refresh,
+	    &why) == 0) {
+		log_info("oauth2: rotated refresh token saved");
+		oauth2_kept_drop(c);
+		return;
+	}
+	log_debug("oauth2: %s", why);
+	free(why);
+	why = NULL;
+	if (oauth2_kept_write(c, refresh, &why) == 0)
+		log_info("oauth2: rotated refresh token kept beside the token "
+		    "cache (refresh_token_file is not ours to replace)");
+	else {
+		log_warnx("oauth2: rotated refresh token not saved, the old "
+		    "one stays: %s", why);
+		free(why);
+	}
 }
 
 /*
@@ -238,7 +264,8 @@ oauth2_grant_form(const struct conf *c, char **form, char **refresh,
 	    "client_secret_file", c->oauth2_client_secret_file, &secret,
 	    cause)) != 0)
 		return (rc);
-	if (!client && (rc = secret_read_file("refresh_token_file",
+	if (!client && oauth2_kept_read(c, refresh) == -1 &&
+	    (rc = secret_read_file("refresh_token_file",
 	    c->oauth2_refresh_token_file, refresh, cause)) != 0) {
 		if (secret != NULL)
 			freezero(secret, strlen(secret));

@@ -85,5 +85,8 @@ int	 oauth2_cache_write(const struct conf *, const char *, time_t,
 	    char **);
 int	 oauth2_write_atomic(const char *, const char *, mode_t,
 	    const struct stat *, char **);
+int	 oauth2_kept_read(const struct conf *, char **);
+int	 oauth2_kept_write(const struct conf *, const char *, char **);
+void	 oauth2_kept_drop(const struct conf *);
 
 #endif /* OAUTH2_H */

@@ -19,6 +19,12 @@
  *	token <access token>
  * The id makes a cache written for another configuration a miss.
  *
+ * "<cache>.refresh" holds a rotated refresh token that could not be
+ * written back over refresh_token_file (oauth2.c): one line, mode 0660
+ * (0600 without privilege), trusted like the cache because only the
+ * helper reaches the directory.  It is used only while it is newer
+ * than refresh_token_file.
+ *
  * Concurrent runs serialise on flock(2) of "<cache>.lock" (the cache
  * itself is replaced by rename, so it cannot carry the lock): one run
  * refreshes, the others wait and then find the fresh token.  Writes go
@@ -52,6 +58,7 @@
 #define OAUTH2_CACHE_MAX	(OAUTH2_TOKEN_MAX + 512)
 
 static void	 oauth2_cache_id(const struct conf *, char *);
+static char	*oauth2_kept_path(const struct conf *);
 static int	 oauth2_cache_dir(const struct conf *, const char *, char **);
 static int	 oauth2_cache_parse(char *, const char *, char **, time_t *,
 		    time_t *);
@@ -216,6 +223,91 @@ oauth2_write_atomic(const char *path, const char *text, mode_t mode,
 		}
 	}
 	return (0);
+}
+
+/* The kept refresh token's path (the caller frees it), or NULL. */
+static char *
+oauth2_kept_path(const struct conf *c)
+{
+	char	*path, *cause = NULL, *kept;
+
+	if ((path = oauth2_cache_path(c, &cause)) == NULL) {
+		free(cause);
+		return (NULL);
+	}
+	xasprintf(&kept, "%s.refresh", path);
+	free(path);
+	return (kept);
+}
+
+/*
+ * The kept refresh token when it is newer than refresh_token_file:
+ * 0 with *token (freezero by the caller), else -1.
+ */
+int
+oauth2_kept_read(const struct conf *c, char **token)
+{
+	char		 buf[OAUTH2_TOKEN_MAX + 2], *path;
+	struct stat	 sb, fsb;
+	ssize_t		 n = -1;
+	int		 fd;
+
+	*token = NULL;
+	if ((path = oauth2_kept_path(c)) == NULL)
+		return (-1);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	free(path);
+	if (fd == -1)
+		return (-1);
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    (sb.st_mode & S_IRWXO) == 0 &&
+	    (stat(c->oauth2_refresh_token_file, &fsb) == -1 ||
+	    sb.st_mtim.tv_sec > fsb.st_mtim.tv_sec ||
+	    (sb.st_mtim.tv_sec == fsb.st_mtim.tv_sec &&
+	    sb.st_mtim.tv_nsec > fsb.st_mtim.tv_nsec)))
+		n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 1 && buf[n - 1] == '\n') {
+		buf[n - 1] = '\0';
+		if (strlen(buf) == (size_t)n - 1 && strchr(buf, '\n') == NULL)
+			*token = xstrdup(buf);
+	}
+	explicit_bzero(buf, sizeof(buf));
+	if (*token != NULL)
+		log_debug("oauth2: the rotated refresh token kept beside the "
+		    "cache is newer than refresh_token_file");
+	return (*token != NULL ? 0 : -1);
+}
+
+/* Keep a rotated refresh token beside the cache. */
+int
+oauth2_kept_write(const struct conf *c, const char *token, char **cause)
+{
+	char	*path, *text;
+	int	 rv;
+
+	if ((path = oauth2_kept_path(c)) == NULL) {
+		xasprintf(cause, "token_cache: path too long");
+		return (-1);
+	}
+	xasprintf(&text, "%s\n", token);
+	rv = oauth2_write_atomic(path, text, privsep_privileged() ? 0660 :
+	    0600, NULL, cause);
+	freezero(text, strlen(text));
+	free(path);
+	return (rv);
+}
+
+/* refresh_token_file holds the newest token again: forget ours. */
+void
+oauth2_kept_drop(const struct conf *c)
+{
+	char	*path;
+
+	if ((path = oauth2_kept_path(c)) != NULL && unlink(path) == -1 &&
+	    errno != ENOENT)
+		log_warn("%s", path);
+	free(path);
 }
 
 /* What the cached token was obtained for, as 64 hex digits. */

@@ -526,11 +526,27 @@ oauth2_setid_body()
 	    stat -c '%a %U %G' "$MF_INST_SPOOL/oauth2/token"
 	atf_check -s not-exit:0 -o empty -e ignore \
 	    $AS_NOBODY cat "$MF_INST_SPOOL/oauth2/token"
-	# nobody cannot give a file to root: the rotated token is not
-	# saved and root's file stays as it was.
+	# nobody cannot give a file to root: root's file stays as it was
+	# and the rotated token is kept beside the cache...
 	atf_check -o inline:'rt0-canary-RT\n' cat "$rt"
 	atf_check -o inline:'640 root mailferry\n' stat -c '%a %U %G' "$rt"
 	ls "$rt".* 2>/dev/null && atf_fail "a temporary file is left"
+	atf_check -o inline:'rt1-canary-RT\n' cat "$MF_INST_SPOOL/oauth2/token.refresh"
+	atf_check -o inline:'660\n' stat -c '%a' "$MF_INST_SPOOL/oauth2/token.refresh"
+	# ... where the next refresh finds it (the endpoint now accepts
+	# only rt1), and a run by root saves its successor over the file.
+	rm "$MF_INST_SPOOL/oauth2/token"
+	msg | $AS_NOBODY "$SENDMAIL" -odi -t -i >stdout 2>stderr ||
+	    atf_fail "second sendmail -odi: $(cat stderr)"
+	atf_check -o inline:'rt2-canary-RT\n' cat "$MF_INST_SPOOL/oauth2/token.refresh"
+	rm "$MF_INST_SPOOL/oauth2/token"
+	msg | "$SENDMAIL" -odi -t -i >stdout 2>stderr ||
+	    atf_fail "sendmail -odi as root: $(cat stderr)"
+	atf_check -o inline:'rt3-canary-RT\n' cat "$rt"
+	atf_check -o inline:'640 root mailferry\n' stat -c '%a %U %G' "$rt"
+	[ -e "$MF_INST_SPOOL/oauth2/token.refresh" ] &&
+	    atf_fail "the kept token outlived the saved one"
+	atf_check -o inline:'3\n' grep -c '^/token refresh_token' ts/requests
 	no_secret_in stdout stderr smarthost.log
 	return 0
 }
