@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,6 +379,43 @@ ATF_TC_BODY(cache, tc)
 	conf_free(&c);
 }
 
+ATF_TC_WITHOUT_HEAD(kept_refresh);
+ATF_TC_BODY(kept_refresh, tc)
+{
+	struct conf	 c;
+	struct timespec	 ts[2];
+	char		*cause, *tok = NULL, dir[512], rt[600];
+
+	ATF_REQUIRE(getcwd(dir, sizeof(dir) - 64) != NULL);
+	snprintf(rt, sizeof(rt), "%s/rt", dir);
+	ATF_REQUIRE(mkdir("q", 0700) == 0 && mkdir("q/oauth2", 0700) == 0);
+	ATF_REQUIRE_EQ(load(&c, HEAD "provider = google\nclient_id = x\n"
+	    "refresh_token_file = /r\n", &cause), 0);
+	free(c.oauth2_refresh_token_file);
+	c.oauth2_refresh_token_file = xstrdup(rt);
+	free(c.queue_dir);
+	strlcat(dir, "/q", sizeof(dir));
+	c.queue_dir = xstrdup(dir);
+	ATF_REQUIRE_EQ(oauth2_write_atomic(rt, "old\n", 0600, NULL, &cause),
+	    0);
+	ATF_CHECK_EQ(oauth2_kept_read(&c, &tok), -1);
+	ATF_REQUIRE_EQ(oauth2_kept_write(&c, "new", &cause), 0);
+	/* Newer than refresh_token_file: used. */
+	ts[0].tv_sec = ts[1].tv_sec = 1000000000;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	ATF_REQUIRE(utimensat(AT_FDCWD, "rt", ts, 0) == 0);
+	ATF_REQUIRE_EQ(oauth2_kept_read(&c, &tok), 0);
+	ATF_CHECK_STREQ(tok, "new");
+	free(tok);
+	/* refresh_token_file written again (authorize -f): it wins. */
+	ts[0].tv_sec = ts[1].tv_sec = 4000000000;
+	ATF_REQUIRE(utimensat(AT_FDCWD, "rt", ts, 0) == 0);
+	ATF_CHECK_EQ(oauth2_kept_read(&c, &tok), -1);
+	oauth2_kept_drop(&c);
+	ATF_CHECK(access("q/oauth2/token.refresh", F_OK) == -1);
+	conf_free(&c);
+}
+
 ATF_TC_WITHOUT_HEAD(write_atomic);
 ATF_TC_BODY(write_atomic, tc)
 {
@@ -414,6 +452,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, presets);
 	ATF_TP_ADD_TC(tp, conf_checks);
 	ATF_TP_ADD_TC(tp, cache);
+	ATF_TP_ADD_TC(tp, kept_refresh);
 	ATF_TP_ADD_TC(tp, write_atomic);
 	return (atf_no_error());
 }
