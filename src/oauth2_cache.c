@@ -59,6 +59,8 @@
 
 static void	 oauth2_cache_id(const struct conf *, char *);
 static char	*oauth2_kept_path(const struct conf *);
+static int	 oauth2_private_write(const struct conf *, const char *, char *,
+		    char **);
 static int	 oauth2_cache_dir(const struct conf *, const char *, char **);
 static int	 oauth2_cache_parse(char *, const char *, char **, time_t *,
 		    time_t *);
@@ -159,19 +161,34 @@ int
 oauth2_cache_write(const struct conf *c, const char *token, time_t expires,
     char **cause)
 {
-	char	 id[65], *path, *text;
-	int	 rv;
+	char	 id[65], *text;
 
-	if ((path = oauth2_cache_path(c, cause)) == NULL)
-		return (-1);
 	oauth2_cache_id(c, id);
 	xasprintf(&text, OAUTH2_CACHE_MAGIC "\nid %s\nobtained %lld\n"
 	    "expires %lld\ntoken %s\n", id, (long long)time(NULL),
 	    (long long)expires, token);
-	rv = oauth2_write_atomic(path, text, privsep_privileged() ? 0660 :
-	    0600, NULL, cause);
+	return (oauth2_private_write(c, "", text, cause));
+}
+
+/*
+ * Write text (then wiped and freed) to the cache's path plus suffix,
+ * atomically, readable by the helper only.
+ */
+static int
+oauth2_private_write(const struct conf *c, const char *suffix, char *text,
+    char **cause)
+{
+	char	*path, *name = NULL;
+	int	 rv = -1;
+
+	if ((path = oauth2_cache_path(c, cause)) != NULL) {
+		xasprintf(&name, "%s%s", path, suffix);
+		rv = oauth2_write_atomic(name, text, privsep_privileged() ?
+		    0660 : 0600, NULL, cause);
+	}
 	freezero(text, strlen(text));
 	free(path);
+	free(name);
 	return (rv);
 }
 
@@ -283,19 +300,10 @@ oauth2_kept_read(const struct conf *c, char **token)
 int
 oauth2_kept_write(const struct conf *c, const char *token, char **cause)
 {
-	char	*path, *text;
-	int	 rv;
+	char	*text;
 
-	if ((path = oauth2_kept_path(c)) == NULL) {
-		xasprintf(cause, "token_cache: path too long");
-		return (-1);
-	}
 	xasprintf(&text, "%s\n", token);
-	rv = oauth2_write_atomic(path, text, privsep_privileged() ? 0660 :
-	    0600, NULL, cause);
-	freezero(text, strlen(text));
-	free(path);
-	return (rv);
+	return (oauth2_private_write(c, ".refresh", text, cause));
 }
 
 /* refresh_token_file holds the newest token again: forget ours. */

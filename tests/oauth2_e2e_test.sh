@@ -7,7 +7,6 @@
 
 . "$(atf_get_srcdir)/testlib.sh"
 
-TS="$MF_BUILDDIR/tests/tokenserver"
 OAUTH2="$MF_BUILDDIR/src/mailferry-oauth2"
 # Substrings of every access token, refresh token, secret, device code.
 CANARY='canary-'
@@ -23,31 +22,16 @@ send_ok()
 	msg | mf_sendmail -t -i >out 2>&1 || atf_fail "$(cat out)"
 }
 
-# ts_start [options]: start the token endpoint, set TS_PORT.
+# ts_start [options]: the token endpoint, TS_PORT its port.
 ts_start()
 {
-	mf_certs
-	mkdir -p ts
-	rm -f ts.port
-	"$TS" -P "$PWD/ts.port" -d "$PWD/ts" -c "$MF_CERTS/good.pem" \
-	    -k "$MF_CERTS/good.key" "$@" >ts.log 2>&1 &
-	echo $! >ts.pid
-	i=0
-	while [ ! -s ts.port ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && atf_fail "tokenserver did not start: $(cat ts.log)"
-		sleep 0.1
-	done
-	TS_PORT=$(cat ts.port)
+	mf_tokenserver_start "$@"
+	TS_PORT=$MF_TS_PORT
 }
 
 ts_stop()
 {
-	if [ -s ts.pid ]; then
-		kill "$(cat ts.pid)" 2>/dev/null
-		rm -f ts.pid
-	fi
-	return 0
+	mf_tokenserver_stop
 }
 
 # oauth_start [tokenserver options]: both servers.

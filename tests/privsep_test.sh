@@ -492,18 +492,7 @@ oauth2_setid_head()
 }
 oauth2_setid_body()
 {
-	mf_certs
-	mkdir -p ts
-	chmod 755 ts
-	"$MF_BUILDDIR/tests/tokenserver" -P "$PWD/ts.port" -d "$PWD/ts" -r \
-	    -c "$MF_CERTS/good.pem" -k "$MF_CERTS/good.key" >ts.log 2>&1 &
-	echo $! >ts.pid
-	i=0
-	while [ ! -s ts.port ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && atf_fail "tokenserver did not start"
-		sleep 0.1
-	done
+	mf_tokenserver_start -r
 	ps_setup -w "@$PWD/ts/valid"
 	rt="$MF_INST_SPOOL/oauth2/refresh_token"
 	install -o root -g mailferry -m 0640 /dev/null "$rt"
@@ -512,7 +501,7 @@ oauth2_setid_body()
 		ps_conf | sed -e '/^password_file/d' \
 		    -e 's/^\[smarthost\]$/[smarthost]\nauth = xoauth2/'
 		printf '[oauth2]\nprovider = generic\nclient_id = mf-client\n'
-		echo "token_endpoint = https://127.0.0.1:$(cat ts.port)/token"
+		echo "token_endpoint = https://127.0.0.1:$MF_TS_PORT/token"
 		echo "refresh_token_file = $rt"
 		echo "ca_file = $P/etc/ca.pem"
 	} >"$P/etc/mailferry.conf"
@@ -552,7 +541,7 @@ oauth2_setid_body()
 }
 oauth2_setid_cleanup()
 {
-	[ -s ts.pid ] && kill "$(cat ts.pid)" 2>/dev/null
+	mf_tokenserver_stop
 	ps_cleanup
 }
 
