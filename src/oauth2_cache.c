@@ -58,7 +58,9 @@
 #define OAUTH2_CACHE_MAX	(OAUTH2_TOKEN_MAX + 512)
 
 static void	 oauth2_cache_id(const struct conf *, char *);
-static char	*oauth2_kept_path(const struct conf *);
+static char	*oauth2_private_name(const struct conf *, const char *);
+static ssize_t	 oauth2_private_read(const struct conf *, const char *, char *,
+		    size_t, struct stat *);
 static int	 oauth2_private_write(const struct conf *, const char *, char *,
 		    char **);
 static int	 oauth2_cache_dir(const struct conf *, const char *, char **);
@@ -128,27 +130,12 @@ int
 oauth2_cache_read(const struct conf *c, char **token, time_t *expires,
     time_t *obtained)
 {
-	char		 buf[OAUTH2_CACHE_MAX + 1], id[65], *path, *cause = NULL;
+	char		 buf[OAUTH2_CACHE_MAX + 1], id[65];
 	struct stat	 sb;
-	ssize_t		 n = -1;
-	int		 fd, rv = -1;
+	int		 rv = -1;
 
 	*token = NULL;
-	if ((path = oauth2_cache_path(c, &cause)) == NULL) {
-		free(cause);
-		return (-1);
-	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	free(path);
-	if (fd == -1)
-		return (-1);
-	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    (sb.st_mode & S_IRWXO) == 0 && sb.st_size <= OAUTH2_CACHE_MAX)
-		n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n > 0 && (size_t)n <= OAUTH2_CACHE_MAX &&
-	    memchr(buf, '\0', (size_t)n) == NULL) {
-		buf[n] = '\0';
+	if (oauth2_private_read(c, "", buf, sizeof(buf), &sb) > 0) {
 		oauth2_cache_id(c, id);
 		rv = oauth2_cache_parse(buf, id, token, expires, obtained);
 	}
@@ -178,18 +165,63 @@ static int
 oauth2_private_write(const struct conf *c, const char *suffix, char *text,
     char **cause)
 {
-	char	*path, *name = NULL;
+	char	*name;
 	int	 rv = -1;
 
-	if ((path = oauth2_cache_path(c, cause)) != NULL) {
-		xasprintf(&name, "%s%s", path, suffix);
+	if ((name = oauth2_private_name(c, suffix)) == NULL)
+		xasprintf(cause, "token_cache: path too long");
+	else
 		rv = oauth2_write_atomic(name, text, privsep_privileged() ?
 		    0660 : 0600, NULL, cause);
-	}
 	freezero(text, strlen(text));
-	free(path);
 	free(name);
 	return (rv);
+}
+
+/* The cache's path plus suffix (the caller frees it), or NULL. */
+static char *
+oauth2_private_name(const struct conf *c, const char *suffix)
+{
+	char	*path, *cause = NULL, *name;
+
+	if ((path = oauth2_cache_path(c, &cause)) == NULL) {
+		free(cause);
+		return (NULL);
+	}
+	xasprintf(&name, "%s%s", path, suffix);
+	free(path);
+	return (name);
+}
+
+/*
+ * The cache's path plus suffix into buf, NUL-terminated: a regular
+ * file others have no access to, shorter than size, without NUL bytes.
+ * Its length (and *sb), or -1.
+ */
+static ssize_t
+oauth2_private_read(const struct conf *c, const char *suffix, char *buf,
+    size_t size, struct stat *sb)
+{
+	char	*name;
+	ssize_t	 n = -1;
+	int	 fd;
+
+	if ((name = oauth2_private_name(c, suffix)) == NULL)
+		return (-1);
+	fd = open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	free(name);
+	if (fd == -1)
+		return (-1);
+	if (fstat(fd, sb) == 0 && S_ISREG(sb->st_mode) &&
+	    (sb->st_mode & S_IRWXO) == 0 && sb->st_size < (off_t)size)
+		n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0 || memchr(buf, '\0', (size_t)n) != NULL) {
+		explicit_bzero(buf, size);
+		return (-1);
+	}
+	buf[n] = '\0';
+	return (n);
 }
 
 /*
@@ -242,21 +274,6 @@ oauth2_write_atomic(const char *path, const char *text, mode_t mode,
 	return (0);
 }
 
-/* The kept refresh token's path (the caller frees it), or NULL. */
-static char *
-oauth2_kept_path(const struct conf *c)
-{
-	char	*path, *cause = NULL, *kept;
-
-	if ((path = oauth2_cache_path(c, &cause)) == NULL) {
-		free(cause);
-		return (NULL);
-	}
-	xasprintf(&kept, "%s.refresh", path);
-	free(path);
-	return (kept);
-}
-
 /*
  * The kept refresh token when it is newer than refresh_token_file:
  * 0 with *token (freezero by the caller), else -1.
@@ -264,35 +281,22 @@ oauth2_kept_path(const struct conf *c)
 int
 oauth2_kept_read(const struct conf *c, char **token)
 {
-	char		 buf[OAUTH2_TOKEN_MAX + 2], *path;
+	char		 buf[OAUTH2_TOKEN_MAX + 2];
 	struct stat	 sb, fsb;
-	ssize_t		 n = -1;
-	int		 fd;
+	ssize_t		 n;
 
 	*token = NULL;
-	if ((path = oauth2_kept_path(c)) == NULL)
-		return (-1);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	free(path);
-	if (fd == -1)
-		return (-1);
-	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    (sb.st_mode & S_IRWXO) == 0 &&
+	n = oauth2_private_read(c, ".refresh", buf, sizeof(buf), &sb);
+	if (n > 1 && buf[n - 1] == '\n' && strchr(buf, '\n') == buf + n - 1 &&
 	    (stat(c->oauth2_refresh_token_file, &fsb) == -1 ||
 	    sb.st_mtim.tv_sec > fsb.st_mtim.tv_sec ||
 	    (sb.st_mtim.tv_sec == fsb.st_mtim.tv_sec &&
-	    sb.st_mtim.tv_nsec > fsb.st_mtim.tv_nsec)))
-		n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n > 1 && buf[n - 1] == '\n') {
-		buf[n - 1] = '\0';
-		if (strlen(buf) == (size_t)n - 1 && strchr(buf, '\n') == NULL)
-			*token = xstrdup(buf);
-	}
-	explicit_bzero(buf, sizeof(buf));
-	if (*token != NULL)
+	    sb.st_mtim.tv_nsec > fsb.st_mtim.tv_nsec))) {
+		*token = xstrndup(buf, (size_t)n - 1);
 		log_debug("oauth2: the rotated refresh token kept beside the "
 		    "cache is newer than refresh_token_file");
+	}
+	explicit_bzero(buf, sizeof(buf));
 	return (*token != NULL ? 0 : -1);
 }
 
@@ -312,8 +316,8 @@ oauth2_kept_drop(const struct conf *c)
 {
 	char	*path;
 
-	if ((path = oauth2_kept_path(c)) != NULL && unlink(path) == -1 &&
-	    errno != ENOENT)
+	if ((path = oauth2_private_name(c, ".refresh")) != NULL &&
+	    unlink(path) == -1 && errno != ENOENT)
 		log_warn("%s", path);
 	free(path);
 }
