@@ -57,7 +57,7 @@
 #define CONF_NAME_SHOW		64	/* key names quoted in errors */
 #define CONF_MAILNAME		"/etc/mailname"
 #define CONF_DOMAIN_MAX		253
-#define CONF_MAXOPTS		40
+#define CONF_MAXOPTS		64
 
 #define DAY			86400LL
 
@@ -121,6 +121,9 @@ static int	 conf_valid_local(const char *, size_t);
 static int	 conf_valid_address(const char *);
 static int	 conf_valid_addrlist(const char *);
 static int	 conf_valid_text(const char *);
+static int	 conf_valid_tenant(const char *);
+static int	 conf_valid_https(const char *);
+static int	 conf_finish_oauth2(struct conf_state *);
 static int	 conf_find(const char *, const char *);
 static int	 conf_is_secret(const char *);
 static int	 conf_known_section(const char *);
@@ -207,6 +210,20 @@ static const struct conf_enum conf_log_format_names[] = {
 	{ NULL,		0 }
 };
 
+static const struct conf_enum conf_oauth2_provider_names[] = {
+	{ "none",	CONF_OAUTH2_NONE },
+	{ "google",	CONF_OAUTH2_GOOGLE },
+	{ "microsoft",	CONF_OAUTH2_MICROSOFT },
+	{ "generic",	CONF_OAUTH2_GENERIC },
+	{ NULL,		0 }
+};
+
+static const struct conf_enum conf_oauth2_grant_names[] = {
+	{ "refresh_token",	CONF_GRANT_REFRESH },
+	{ "client_credentials",	CONF_GRANT_CLIENT },
+	{ NULL,			0 }
+};
+
 static const struct conf_enum conf_bool_names[] = {
 	{ "yes", 1 }, { "no", 0 }, { "true", 1 }, { "false", 0 },
 	{ "on", 1 }, { "off", 0 }, { "1", 1 }, { "0", 0 },
@@ -229,7 +246,8 @@ static const struct conf_enum conf_rate_units[] = {
 };
 
 static const char *const conf_sections[] = {
-	"smarthost", "sender", "aliases", "queue", "health", "log", NULL
+	"smarthost", "sender", "aliases", "queue", "health", "log", "oauth2",
+	NULL
 };
 
 #define O(f)	offsetof(struct conf, f)
@@ -304,6 +322,31 @@ static const struct conf_opt conf_opts[] = {
 	    0 },
 	{ "log", "format", CONF_T_ENUM, O(log_format), "text",
 	    conf_log_format_names, 0, 0, NULL, 0 },
+	{ "oauth2", "provider", CONF_T_ENUM, O(oauth2_provider), "none",
+	    conf_oauth2_provider_names, 0, 0, NULL, 0 },
+	{ "oauth2", "tenant", CONF_T_STRING, O(oauth2_tenant), "common",
+	    NULL, 0, 0, conf_valid_tenant, 0 },
+	{ "oauth2", "client_id", CONF_T_STRING, O(oauth2_client_id), NULL,
+	    NULL, 0, 0, conf_valid_text, 0 },
+	{ "oauth2", "client_secret_file", CONF_T_PATH,
+	    O(oauth2_client_secret_file), NULL, NULL, 0, 0, NULL, 0 },
+	{ "oauth2", "refresh_token_file", CONF_T_PATH,
+	    O(oauth2_refresh_token_file), NULL, NULL, 0, 0, NULL, 0 },
+	{ "oauth2", "grant", CONF_T_ENUM, O(oauth2_grant), "refresh_token",
+	    conf_oauth2_grant_names, 0, 0, NULL, 0 },
+	{ "oauth2", "token_endpoint", CONF_T_STRING,
+	    O(oauth2_token_endpoint), NULL, NULL, 0, 0, conf_valid_https, 0 },
+	{ "oauth2", "device_endpoint", CONF_T_STRING,
+	    O(oauth2_device_endpoint), NULL, NULL, 0, 0, conf_valid_https, 0 },
+	{ "oauth2", "authorize_endpoint", CONF_T_STRING,
+	    O(oauth2_authorize_endpoint), NULL, NULL, 0, 0, conf_valid_https,
+	    0 },
+	{ "oauth2", "scope", CONF_T_STRING, O(oauth2_scope), NULL, NULL, 0, 0,
+	    conf_valid_text, 0 },
+	{ "oauth2", "ca_file", CONF_T_PATH, O(oauth2_ca_file), NULL, NULL, 0,
+	    0, NULL, 0 },
+	{ "oauth2", "token_cache", CONF_T_PATH, O(oauth2_token_cache), NULL,
+	    NULL, 0, 0, NULL, 0 },
 	/* Never accepted: the password lives in password_file. */
 	{ NULL, "password", CONF_T_STRING, 0, NULL, NULL, 0, 0, NULL, 1 },
 	{ NULL, "pass", CONF_T_STRING, 0, NULL, NULL, 0, 0, NULL, 1 },
@@ -631,6 +674,8 @@ conf_finish(struct conf_state *st)
 		    "target", "target = file needs file = /absolute/path");
 		return;
 	}
+	if (conf_finish_oauth2(st) == -1)
+		return;
 	if (c->domain == NULL)
 		c->domain = xstrdup(conf_default_domain());
 	if (c->helo == NULL)
@@ -662,6 +707,48 @@ conf_check_client(struct conf_state *st)
 		return (-1);
 	}
 	return (0);
+}
+
+/*
+ * [oauth2] needs a bearer mechanism, a client and the grant's
+ * credential; it replaces password_file and password_command.  Each
+ * error names the line of the key to fix (the provider's otherwise).
+ */
+static int
+conf_finish_oauth2(struct conf_state *st)
+{
+	struct conf	*c = st->conf;
+	const char	*key = "provider", *what = NULL;
+	int		 line;
+
+	if (c->oauth2_provider == CONF_OAUTH2_NONE)
+		return (0);
+	if (c->auth != CONF_AUTH_XOAUTH2 && c->auth != CONF_AUTH_OAUTHBEARER)
+		what = "needs [smarthost] auth = xoauth2 or oauthbearer";
+	else if (c->password_file != NULL || c->password_command != NULL)
+		what = "replaces [smarthost] password_file and "
+		    "password_command: remove them";
+	else if (c->oauth2_client_id == NULL)
+		what = "needs client_id";
+	else if (c->oauth2_grant == CONF_GRANT_REFRESH &&
+	    c->oauth2_refresh_token_file == NULL)
+		what = "grant = refresh_token needs refresh_token_file "
+		    "(mailferry-oauth2 authorize writes it)";
+	else if (c->oauth2_grant == CONF_GRANT_CLIENT &&
+	    c->oauth2_client_secret_file == NULL)
+		what = "grant = client_credentials needs client_secret_file";
+	else if (c->oauth2_grant == CONF_GRANT_CLIENT &&
+	    c->oauth2_provider == CONF_OAUTH2_GOOGLE)
+		what = "Google offers no client_credentials grant for SMTP";
+	else if (c->oauth2_provider == CONF_OAUTH2_GENERIC &&
+	    c->oauth2_token_endpoint == NULL)
+		what = "provider = generic needs token_endpoint";
+	if (what == NULL)
+		return (0);
+	line = st->seen[conf_find("oauth2", key)];
+	conf_error(st, line != 0 ? line : st->seen[conf_find("smarthost",
+	    "auth")], "oauth2", key, "[oauth2] %s", what);
+	return (-1);
 }
 
 /* [health] warn must not exceed crit: an error on the later line. */
@@ -1196,6 +1283,24 @@ conf_valid_text(const char *s)
 	return (strlen(s) <= CONF_LINE_MAX);
 }
 
+/* A Microsoft tenant: a name or GUID, never a path or query part. */
+static int
+conf_valid_tenant(const char *s)
+{
+	size_t	 n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_");
+
+	return (n > 0 && n <= 255 && s[n] == '\0');
+}
+
+/* An endpoint URL: https only (the token travels in the reply). */
+static int
+conf_valid_https(const char *s)
+{
+	return (strncasecmp(s, "https://", 8) == 0 && s[8] != '\0' &&
+	    strlen(s) <= 2048 && strpbrk(s, " \t\"<>") == NULL);
+}
+
 /*
  * The default domain: the first line of /etc/mailname, else the
  * canonical name of the host, else its name.  Computed once.
@@ -1248,7 +1353,8 @@ conf_check_relay(const struct conf *c, char **cause)
 	const char	*what = NULL;
 	int		 secret, external;
 
-	secret = c->password_file != NULL || c->password_command != NULL;
+	secret = c->password_file != NULL || c->password_command != NULL ||
+	    c->oauth2_provider != CONF_OAUTH2_NONE;
 	/* With EXTERNAL, user is only the authorisation identity. */
 	external = c->auth == CONF_AUTH_EXTERNAL;
 	if (c->host == NULL)
@@ -1265,6 +1371,8 @@ conf_check_relay(const struct conf *c, char **cause)
 	else if (c->auth != CONF_AUTH_AUTO && c->auth != CONF_AUTH_NONE &&
 	    c->user == NULL)
 		what = "[smarthost] auth needs user and password_file";
+	else if (c->oauth2_provider != CONF_OAUTH2_NONE && c->user == NULL)
+		what = "[oauth2] needs [smarthost] user (the mailbox)";
 	if (what == NULL)
 		return (0);
 	xasprintf(cause, "%s: %s", path, what);

@@ -54,6 +54,18 @@ enum conf_log_format {
 	CONF_LOG_JSON		/* one JSON object per line */
 };
 
+enum conf_oauth2_provider {
+	CONF_OAUTH2_NONE,	/* no [oauth2]: the secret is a password */
+	CONF_OAUTH2_GOOGLE,
+	CONF_OAUTH2_MICROSOFT,
+	CONF_OAUTH2_GENERIC	/* token_endpoint and scope set by hand */
+};
+
+enum conf_oauth2_grant {
+	CONF_GRANT_REFRESH,	/* refresh_token: a user's delegated access */
+	CONF_GRANT_CLIENT	/* client_credentials: app-only access */
+};
+
 struct conf_alias {
 	char			*name;	/* local part, or "*" */
 	char			*target;	/* comma-separated addresses */
@@ -113,6 +125,20 @@ struct conf {
 	time_t		 crit_age;
 	unsigned int	 warn_queue;		/* entries */
 	unsigned int	 crit_queue;
+
+	/* [oauth2]: mailferry-send obtains the bearer token (oauth2.c) */
+	enum conf_oauth2_provider oauth2_provider;
+	char		*oauth2_tenant;
+	char		*oauth2_client_id;
+	char		*oauth2_client_secret_file;
+	char		*oauth2_refresh_token_file;
+	enum conf_oauth2_grant oauth2_grant;
+	char		*oauth2_token_endpoint;
+	char		*oauth2_device_endpoint;
+	char		*oauth2_authorize_endpoint;
+	char		*oauth2_scope;
+	char		*oauth2_ca_file;
+	char		*oauth2_token_cache;
 
 	/* [log] */
 	enum conf_log_target log_target;

@@ -73,6 +73,7 @@
 #include "hostlist.h"
 #include "limit.h"
 #include "net.h"
+#include "oauth2.h"
 #include "runq.h"
 #include "secret.h"
 #include "smtp.h"
@@ -92,6 +93,7 @@ struct runq_ctx {
 	struct smtp_session	*s;
 	char			*password;
 	int			 have_password;
+	int			 token_renewed;	/* OAuth2: once per run */
 	int			 reconnects;
 	int			 stop;		/* no more sessions this run */
 	int			 slot;		/* session slot held, or -1 */
@@ -139,6 +141,7 @@ static void	 runq_remove(struct runq_ctx *, struct spool_entry *);
 static size_t	 runq_collect(struct runq_ctx *, struct runq_batch *);
 static void	 runq_prepare(struct spool_entry *, struct smtp_msg *);
 static int	 runq_connect(struct runq_ctx *, struct runq_batch *);
+static int	 runq_oauth2_renew(struct runq_ctx *, char **);
 static void	 runq_deliver(struct runq_ctx *, struct runq_batch *);
 static void	 runq_defer_all(struct runq_ctx *, struct runq_batch *,
 		    const char *);
@@ -736,6 +739,7 @@ runq_connect(struct runq_ctx *ctx, struct runq_batch *b)
 	struct smtp_params	 p;
 	enum mf_fail		 fail;
 	char			*cause = NULL;
+	int			 refused = 0;
 
 	if (ctx->s != NULL)
 		return (0);
@@ -749,13 +753,48 @@ runq_connect(struct runq_ctx *ctx, struct runq_batch *b)
 	ctx->have_password = 1;
 	runq_params(&p, conf, ctx->password);
 	p.client = ctx->ro->client;
-	if ((ctx->s = smtp_open(&p, &fail, &cause)) == NULL) {
+	p.auth_refused = &refused;
+	if ((ctx->s = smtp_open(&p, &fail, &cause)) == NULL && refused &&
+	    runq_oauth2_renew(ctx, &cause) == 0) {
+		free(cause);
+		cause = NULL;
+		runq_params(&p, conf, ctx->password);
+		p.client = ctx->ro->client;
+		ctx->s = smtp_open(&p, &fail, &cause);
+	}
+	if (ctx->s == NULL) {
 		runq_defer_all(ctx, b, cause);
 		free(cause);
 		ctx->stop = 1;
 		return (-1);
 	}
 	ctx->res->sessions++;
+	return (0);
+}
+
+/*
+ * The smarthost refused our OAuth2 token (revoked, or expired early):
+ * get a new one, once per run.  0 to try again; -1 to give up, with
+ * *cause replaced when the token endpoint said why.
+ */
+static int
+runq_oauth2_renew(struct runq_ctx *ctx, char **cause)
+{
+	char	*why = NULL;
+
+	if (ctx->conf->oauth2_provider == CONF_OAUTH2_NONE ||
+	    ctx->token_renewed)
+		return (-1);
+	ctx->token_renewed = 1;
+	log_info("%s: the token was refused: asking for a new one", *cause);
+	if (ctx->password != NULL)
+		freezero(ctx->password, strlen(ctx->password));
+	ctx->password = NULL;
+	if (oauth2_get(ctx->conf, 1, &ctx->password, NULL, &why) != 0) {
+		free(*cause);
+		*cause = why;
+		return (-1);
+	}
 	return (0);
 }
 

@@ -70,6 +70,7 @@
 
 #include "mailferry.h"
 #include "conf.h"
+#include "oauth2.h"
 #include "privsep.h"
 #include "secret.h"
 
@@ -108,6 +109,8 @@ int
 secret_read(const struct conf *c, char **password, char **cause)
 {
 	*password = NULL;
+	if (c->oauth2_provider != CONF_OAUTH2_NONE)
+		return (oauth2_get(c, 0, password, NULL, cause));
 	if (c->password_file != NULL)
 		return (secret_file(c->password_file, password, cause));
 	if (c->password_command != NULL)
@@ -148,6 +151,28 @@ secret_slurp(const char *key, const char *path, char *buf, size_t size,
 	close(fd);
 	*lenp = len;
 	return (0);
+}
+
+/*
+ * The [oauth2] credential files (client_secret_file, refresh_token_file)
+ * obey password_file's rules; the cause names key instead.
+ */
+int
+secret_read_file(const char *key, const char *path, char **out,
+    char **cause)
+{
+	char		*why = NULL;
+	const char	*p;
+	int		 rc;
+
+	*out = NULL;
+	if ((rc = secret_file(path, out, &why)) == 0)
+		return (0);
+	/* Every cause of secret_file() starts with "password_file ". */
+	p = strncmp(why, "password_file ", 14) == 0 ? why + 14 : why;
+	xasprintf(cause, "%s %s", key, p);
+	free(why);
+	return (rc);
 }
 
 /* The first line of a private regular file, at most 4 KiB. */

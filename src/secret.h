@@ -13,5 +13,6 @@ struct conf;
 int	 secret_read(const struct conf *, char **, char **);
 int	 secret_read_key(const char *, char **, size_t *, char **);
 int	 secret_needed(const struct conf *);
+int	 secret_read_file(const char *, const char *, char **, char **);
 
 #endif /* SECRET_H */

@@ -69,6 +69,7 @@
 #include "health.h"
 #include "helper.h"
 #include "mailq.h"
+#include "oauth2.h"
 #include "privsep.h"
 #include "record.h"
 #include "runq.h"
@@ -118,6 +119,7 @@ static int	send_check(const struct conf *);
 static int	send_exit_of(int);
 static const struct tls_client *send_client(const struct conf *,
 		    struct tls_client *);
+static int	send_check_oauth2(const struct conf *, int, char **, char **);
 static int	send_health(const struct conf *, const char *, const char *);
 static void	send_unknown(const char *) __attribute__((noreturn));
 
@@ -391,6 +393,30 @@ send_client(const struct conf *conf, struct tls_client *tc)
 }
 
 /*
+ * The OAuth2 token for a check (a new one when force is set): say
+ * until when it is valid, never the token.
+ */
+static int
+send_check_oauth2(const struct conf *conf, int force, char **token,
+    char **cause)
+{
+	char		 when[64];
+	struct tm	*tm;
+	time_t		 exp = 0, now;
+	int		 r;
+
+	if ((r = oauth2_get(conf, force, token, &exp, cause)) != 0)
+		return (r);
+	now = time(NULL);
+	if ((tm = gmtime(&exp)) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", tm) == 0)
+		strlcpy(when, "?", sizeof(when));
+	printf("oauth2: access token valid until %s (%llds)\n", when,
+	    (long long)(exp - now));
+	return (0);
+}
+
+/*
  * Connect, show TLS, certificate, AUTH result and the SIZE limit, and
  * send nothing (mailferry --check).
  */
@@ -399,19 +425,39 @@ send_check(const struct conf *conf)
 {
 	struct smtp_params	 p;
 	struct tls_client	 tc;
+	const struct tls_client	*client;
 	char			*password = NULL, *cause = NULL;
-	int			 r;
+	int			 r, refused = 0, tried_new = 0;
 
 	if (conf_check_relay(conf, &cause) == -1)
 		mf_die(EX_CONFIG, "%s", cause);
-	if (secret_needed(conf) &&
-	    (r = secret_read(conf, &password, &cause)) != 0)
-		mf_die(send_exit_of(r), "%s", cause);
-	runq_params(&p, conf, password);
-	p.client = send_client(conf, &tc);
-	r = smtp_probe(&p, stdout, &cause);
-	if (password != NULL)
-		freezero(password, strlen(password));
+	if (conf->oauth2_provider != CONF_OAUTH2_NONE)
+		r = send_check_oauth2(conf, 0, &password, &cause);
+	else if (secret_needed(conf))
+		r = secret_read(conf, &password, &cause);
+	else
+		r = 0;
+	client = send_client(conf, &tc);
+	for (;;) {
+		if (r != 0)
+			mf_die(send_exit_of(r), "%s", cause);
+		runq_params(&p, conf, password);
+		p.client = client;
+		p.auth_refused = &refused;
+		r = smtp_probe(&p, stdout, &cause);
+		if (password != NULL)
+			freezero(password, strlen(password));
+		password = NULL;
+		/* A refused OAuth2 token: one new token, as a queue run. */
+		if (r == 0 || !refused || tried_new ||
+		    conf->oauth2_provider == CONF_OAUTH2_NONE)
+			break;
+		printf("oauth2: the token was refused: asking for a new one\n");
+		free(cause);
+		cause = NULL;
+		tried_new = 1;
+		r = send_check_oauth2(conf, 1, &password, &cause);
+	}
 	tls_client_free(&tc);
 	if (r == -1)
 		mf_die(EX_UNAVAILABLE, "check failed: %s", cause);

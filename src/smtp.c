@@ -920,6 +920,9 @@ smtp_auth(struct smtp_session *s, char **cause)
 	if (rv == -1)
 		return (-1);
 	if (s->reply.code != 235) {
+		/* The caller may get a new OAuth2 token and try again. */
+		if (s->p.auth_refused != NULL)
+			*s->p.auth_refused = 1;
 		xasprintf(&why, "AUTH %s failed", auth_mech_name(s->auth_mech));
 		smtp_fail_open(s, cause, why);
 		free(why);
@@ -1653,7 +1656,6 @@ smtp_probe(const struct smtp_params *p, FILE *out, char **cause)
 		    auth_mech_name(s->auth_mech));
 	else
 		fprintf(out, "auth: not used\n");
-	/* Facts about the credential itself (token expiry...) go here. */
 	if (s->ehlo.size > 0)
 		fprintf(out, "size limit: %lld\n", s->ehlo.size);
 	else

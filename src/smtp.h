@@ -37,6 +37,7 @@ struct smtp_params {
 	const char		*helo;		/* EHLO name */
 	const struct tls_client	*client;	/* client certificate, or NULL */
 	const char		*source_address; /* bind() to it, or NULL */
+	int			*auth_refused;	/* out: AUTH refused, or NULL */
 };
 
 struct smtp_rcpt {

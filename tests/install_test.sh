@@ -53,8 +53,16 @@ install_body()
 	    atf_fail "setgid files: $(find "$P" -perm -2000 | tr "\n" " ")"
 	# The spool.
 	assert_mode "$MF_INST_SPOOL" 770 root:mailferry
-	for d in tmp msg state corrupt sessions; do
+	for d in tmp msg state corrupt sessions oauth2; do
 		assert_mode "$MF_INST_SPOOL/$d" 770 root:mailferry
+	done
+	# OAuth2: its tool holds no privilege, and libcurl and json-c stay
+	# out of the front end and mailferry-queue.
+	assert_mode "$P/sbin/mailferry-oauth2" 755 root:root
+	for p in "$P/sbin/mailferry" "$MF_INST_LIBEXEC/mailferry-queue"; do
+		if ldd "$p" | grep -E 'libcurl|libjson-c'; then
+			atf_fail "$p links libcurl or json-c"
+		fi
 	done
 	# The sample configuration (world-readable, no secret) and the
 	# secret (group mailferry only).

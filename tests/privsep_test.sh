@@ -483,6 +483,68 @@ password_file_readable_body()
 }
 password_file_readable_cleanup() { ps_cleanup; }
 
+atf_test_case oauth2_setid cleanup
+oauth2_setid_head()
+{
+	atf_set descr "[oauth2] through the setgid helper run by nobody: token cache 0660 in the root:mailferry dir, unreadable to nobody; no rotation saved over root's file"
+	atf_set require.user root
+	atf_set timeout 300
+}
+oauth2_setid_body()
+{
+	mf_tokenserver_start -r
+	ps_setup -w "@$PWD/ts/valid"
+	rt="$MF_INST_SPOOL/oauth2/refresh_token"
+	install -o root -g mailferry -m 0640 /dev/null "$rt"
+	echo rt0-canary-RT >"$rt"
+	{
+		ps_conf | sed -e '/^password_file/d' \
+		    -e 's/^\[smarthost\]$/[smarthost]\nauth = xoauth2/'
+		printf '[oauth2]\nprovider = generic\nclient_id = mf-client\n'
+		echo "token_endpoint = https://127.0.0.1:$MF_TS_PORT/token"
+		echo "refresh_token_file = $rt"
+		echo "ca_file = $P/etc/ca.pem"
+	} >"$P/etc/mailferry.conf"
+	msg | $AS_NOBODY "$SENDMAIL" -odi -t -i >stdout 2>stderr ||
+	    atf_fail "sendmail -odi: $(cat stderr)"
+	atf_check -s exit:0 -o empty -e empty cat stdout stderr
+	assert_delivered_by_nobody
+	atf_check -o inline:'1\n' grep -c '^/token refresh_token' ts/requests
+	# The cache: nobody's file, group mailferry, in the private dir.
+	atf_check -o inline:'660 nobody mailferry\n' \
+	    stat -c '%a %U %G' "$MF_INST_SPOOL/oauth2/token"
+	atf_check -s not-exit:0 -o empty -e ignore \
+	    $AS_NOBODY cat "$MF_INST_SPOOL/oauth2/token"
+	# nobody cannot give a file to root: root's file stays as it was
+	# and the rotated token is kept beside the cache...
+	atf_check -o inline:'rt0-canary-RT\n' cat "$rt"
+	atf_check -o inline:'640 root mailferry\n' stat -c '%a %U %G' "$rt"
+	ls "$rt".* 2>/dev/null && atf_fail "a temporary file is left"
+	atf_check -o inline:'rt1-canary-RT\n' cat "$MF_INST_SPOOL/oauth2/token.refresh"
+	atf_check -o inline:'660\n' stat -c '%a' "$MF_INST_SPOOL/oauth2/token.refresh"
+	# ... where the next refresh finds it (the endpoint now accepts
+	# only rt1), and a run by root saves its successor over the file.
+	rm "$MF_INST_SPOOL/oauth2/token"
+	msg | $AS_NOBODY "$SENDMAIL" -odi -t -i >stdout 2>stderr ||
+	    atf_fail "second sendmail -odi: $(cat stderr)"
+	atf_check -o inline:'rt2-canary-RT\n' cat "$MF_INST_SPOOL/oauth2/token.refresh"
+	rm "$MF_INST_SPOOL/oauth2/token"
+	msg | "$SENDMAIL" -odi -t -i >stdout 2>stderr ||
+	    atf_fail "sendmail -odi as root: $(cat stderr)"
+	atf_check -o inline:'rt3-canary-RT\n' cat "$rt"
+	atf_check -o inline:'640 root mailferry\n' stat -c '%a %U %G' "$rt"
+	[ -e "$MF_INST_SPOOL/oauth2/token.refresh" ] &&
+	    atf_fail "the kept token outlived the saved one"
+	atf_check -o inline:'3\n' grep -c '^/token refresh_token' ts/requests
+	no_secret_in stdout stderr smarthost.log
+	return 0
+}
+oauth2_setid_cleanup()
+{
+	mf_tokenserver_stop
+	ps_cleanup
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case submit_background
@@ -495,4 +557,5 @@ atf_init_test_cases()
 	atf_add_test_case closed_fds
 	atf_add_test_case password_in_config
 	atf_add_test_case password_file_readable
+	atf_add_test_case oauth2_setid
 }

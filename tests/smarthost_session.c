@@ -114,6 +114,7 @@ static void	 auth_fail(struct session *, const char *, const char *);
 static void	 reply_b64(struct session *, const char *);
 static void	 auth_scram(struct session *, const char *);
 static void	 auth_cram(struct session *, char *);
+static int	 pass_ok(const char *);
 static void	 do_mail(struct session *, const char *);
 static void	 do_rcpt(struct session *, const char *);
 static void	 do_data(struct session *, const char *);
@@ -547,7 +548,7 @@ auth_check(struct session *s, const char *user, const char *pass)
 {
 	s->auth_state = AUTH_NONE;
 	if (strcmp(user, sh_conf.user) != 0 ||
-	    strcmp(pass, sh_conf.pass) != 0) {
+	    !pass_ok(pass)) {
 		auth_fail(s, user, NULL);
 		return;
 	}
@@ -588,6 +589,30 @@ auth_ok(struct session *s, const char *user)
 }
 
 /*
+ * Whether tok is the password or bearer token -w names: itself, or with
+ * -w @FILE the first line of FILE now (the test token endpoint writes
+ * the token it issued last there, so the accepted token changes).
+ */
+static int
+pass_ok(const char *tok)
+{
+	char	 line[1024];
+	FILE	*fp;
+	int	 ok = 0;
+
+	if (sh_conf.pass[0] != '@')
+		return (strcmp(tok, sh_conf.pass) == 0);
+	if ((fp = fopen(sh_conf.pass + 1, "r")) == NULL)
+		return (0);
+	if (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		ok = strcmp(tok, line) == 0;
+	}
+	fclose(fp);
+	return (ok);
+}
+
+/*
  * Check an XOAUTH2 or OAUTHBEARER (RFC 7628) initial response, dec of
  * n bytes, against -u and -w (the token).  On failure, answer with the
  * 334 error report both mechanisms use and await the client's dummy
@@ -609,7 +634,7 @@ auth_bearer(struct session *s, char *dec, int n, int xoauth2)
 	if ((end = strchr(tok, '\001')) == NULL || strcmp(end, "\001\001") != 0)
 		goto bad;
 	*end = '\0';
-	if (strcmp(user, sh_conf.user) == 0 && strcmp(tok, sh_conf.pass) == 0) {
+	if (strcmp(user, sh_conf.user) == 0 && pass_ok(tok)) {
 		auth_check(s, user, tok);
 		return;
 	}
