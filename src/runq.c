@@ -48,7 +48,11 @@
  *
  * Limits (limit.c).  A run first takes one of max_sessions session
  * slots; a run that gets none touches nothing (no attempt counted, the
- * entries stay due) and leaves the work to the holders.  A holder, once
+ * entries stay due) and leaves the work to the holders.  The run that
+ * follows a submission (runq_opts.defer) does the same, before taking a
+ * slot, when a run that will take its entry is active (limit.c's
+ * sessions/run.* marks): a burst of submissions then rides on one
+ * session instead of opening one each.  A holder, once
  * done, gives its slot back and looks at msg/ once more: if an entry
  * arrived that it has not seen (a submission whose run found no free
  * slot), it takes a slot again and goes on.  Before each batch the
@@ -59,8 +63,10 @@
 
 #include <sys/types.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +99,7 @@ struct runq_ctx {
 	int			 reconnects;
 	int			 stop;		/* no more sessions this run */
 	int			 slot;		/* session slot held, or -1 */
+	int			 mark;		/* limit_run_mark(), or -1 */
 	int			 forced_done;
 	char			**seen;		/* ids taken, sorted */
 	size_t			 nseen;
@@ -153,6 +160,7 @@ static void	 runq_free_batch(struct runq_batch *);
 static double	 runq_delay(const struct spool_entry *);
 static int	 runq_slot(struct runq_ctx *);
 static int	 runq_fresh(struct runq_ctx *);
+static int	 runq_linger(struct runq_ctx *);
 static void	 runq_limited(struct runq_ctx *, struct runq_batch *, size_t,
 		    const char *);
 
@@ -701,18 +709,23 @@ runq_run(const struct conf *conf, const struct runq_opts *ro,
 		free(cause);
 	}
 	b = xcalloc(1, sizeof(*b));
-	ctx.slot = -1;
+	ctx.slot = ctx.mark = -1;
 	while (runq_slot(&ctx) == 0) {
-		while (!ctx.stop && runq_collect(&ctx, b) > 0) {
-			n += (int)b->n;
-			runq_deliver(&ctx, b);
+		do {
+			while (!ctx.stop && runq_collect(&ctx, b) > 0) {
+				n += (int)b->n;
+				runq_deliver(&ctx, b);
+				runq_free_batch(b);
+			}
 			runq_free_batch(b);
-		}
-		runq_free_batch(b);
+		} while (!ctx.stop && ctx.s != NULL && ro->defer &&
+		    runq_linger(&ctx));
 		if (ctx.s != NULL)
 			smtp_close(ctx.s);
 		ctx.s = NULL;
 		limit_session_release(&ctx.slot);
+		/* Let go of the mark first: see limit.c, sessions/run.*. */
+		limit_session_release(&ctx.mark);
 		if (ctx.stop || ro->only || !runq_fresh(&ctx))
 			break;
 	}
@@ -815,10 +828,18 @@ runq_slot(struct runq_ctx *ctx)
 	char			*cause = NULL, *why = NULL;
 	int			 r;
 
+	if (ro->defer && limit_run_active(ctx->conf,
+	    ro->owner == SPOOL_ANY_OWNER, ro->owner)) {
+		log_info("id=%s: left to the active queue run", ro->only_id);
+		return (-1);
+	}
 	r = limit_session_take(ctx->conf, ro->owner == SPOOL_ANY_OWNER,
 	    &ctx->slot, &cause);
-	if (r == 0)
+	if (r == 0) {
+		if (!ro->only)
+			limit_run_mark(ctx->conf, ro->owner, &ctx->mark);
 		return (0);
+	}
 	if (r == LIMIT_BUSY)
 		xasprintf(&why, "waiting for a session slot (max_sessions "
 		    "%u): the queue runs that hold them deliver it",
@@ -832,6 +853,36 @@ runq_slot(struct runq_ctx *ctx)
 	free(cause);
 	free(why);
 	return (-1);
+}
+
+/*
+ * Before the run that follows a submission says QUIT: wait up to
+ * RUNQ_LINGER_MS for msg/ to change (a new entry renamed in, whose own
+ * run left it to us, limit.c), looking every RUNQ_LINGER_POLL_MS.  1
+ * when it changed: collect again.  Back-to-back submissions then share
+ * this session.  stat() rather than a listing, so that a big queue
+ * costs no more to watch than an empty one.
+ */
+static int
+runq_linger(struct runq_ctx *ctx)
+{
+	struct timespec	 t = { 0, RUNQ_LINGER_POLL_MS * 1000000L };
+	struct stat	 st, now;
+	char		 path[PATH_MAX];
+	int		 i, n;
+
+	n = snprintf(path, sizeof(path), "%s/msg", ctx->conf->queue_dir);
+	if (n < 0 || (size_t)n >= sizeof(path) || stat(path, &st) == -1)
+		return (0);
+	for (i = 0; i < RUNQ_LINGER_MS / RUNQ_LINGER_POLL_MS; i++) {
+		nanosleep(&t, NULL);
+		if (stat(path, &now) == -1)
+			return (0);
+		if (now.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+		    now.st_mtim.tv_nsec != st.st_mtim.tv_nsec)
+			return (runq_fresh(ctx));
+	}
+	return (0);
 }
 
 /* Whether msg/ holds an entry this run has not looked at yet. */
