@@ -100,6 +100,9 @@ struct runq_ctx {
 	int			 stop;		/* no more sessions this run */
 	int			 slot;		/* session slot held, or -1 */
 	int			 mark;		/* limit_run_mark(), or -1 */
+	char			**ids;		/* the last listing of msg/ */
+	size_t			 nids;
+	size_t			 next;		/* runq_collect()'s cursor */
 	int			 forced_done;
 	char			**seen;		/* ids taken, sorted */
 	size_t			 nseen;
@@ -161,6 +164,7 @@ static double	 runq_delay(const struct spool_entry *);
 static int	 runq_slot(struct runq_ctx *);
 static int	 runq_fresh(struct runq_ctx *);
 static int	 runq_linger(struct runq_ctx *);
+static int	 runq_list(struct runq_ctx *);
 static void	 runq_limited(struct runq_ctx *, struct runq_batch *, size_t,
 		    const char *);
 
@@ -615,14 +619,18 @@ runq_take(struct runq_ctx *ctx, struct runq_batch *b, const char *id,
 
 /*
  * Fill b with due entries not yet taken by this run (the forced one
- * first).  Returns how many.
+ * first).  Returns how many.  One listing of msg/ serves batch after
+ * batch (ctx->ids from ctx->next on): listing again for each batch made
+ * a run over a big queue quadratic.  Once it is used up, msg/ is listed
+ * again, for what arrived meanwhile, and again while that finds entries
+ * none of which is due (bounces of expired ones, say).
  */
 static size_t
 runq_collect(struct runq_ctx *ctx, struct runq_batch *b)
 {
 	const struct runq_opts	*ro = ctx->ro;
-	char			**ids, *cause = NULL;
-	size_t			 nids, i, fresh;
+	size_t			 fresh = 0;
+	int			 listed = 0;
 
 	b->n = 0;
 	if (!ctx->forced_done && ro->only_id != NULL) {
@@ -631,24 +639,43 @@ runq_collect(struct runq_ctx *ctx, struct runq_batch *b)
 	}
 	if (ro->only)
 		return (b->n);
-	/* Again while entries appear (bounces of expired ones, say). */
-	do {
-		ids = NULL;
-		nids = fresh = 0;
-		if (spool_list(ctx->conf->queue_dir, &ids, &nids, &cause) ==
-		    -1) {
-			log_warnx("queue %s: %s", ctx->conf->queue_dir, cause);
-			free(cause);
-			break;
+	for (;;) {
+		if (ctx->next == ctx->nids) {
+			if ((listed && fresh == 0) || runq_list(ctx) == -1)
+				break;
+			listed = 1;
 		}
-		for (i = 0; i < nids && b->n < RUNQ_BATCH_MAX; i++)
-			if (!runq_seen(ctx, ids[i])) {
+		fresh = 0;
+		for (; ctx->next < ctx->nids && b->n < RUNQ_BATCH_MAX;
+		    ctx->next++)
+			if (!runq_seen(ctx, ctx->ids[ctx->next])) {
 				fresh++;
-				runq_take(ctx, b, ids[i], 0);
+				runq_take(ctx, b, ctx->ids[ctx->next], 0);
 			}
-		spool_list_free(ids, nids);
-	} while (fresh > 0 && b->n == 0);
+		if (b->n > 0)
+			break;
+	}
 	return (b->n);
+}
+
+/* List msg/ into ctx->ids (the previous listing is dropped); 0 or -1. */
+static int
+runq_list(struct runq_ctx *ctx)
+{
+	char	*cause = NULL;
+
+	spool_list_free(ctx->ids, ctx->nids);
+	ctx->ids = NULL;
+	ctx->nids = ctx->next = 0;
+	if (spool_list(ctx->conf->queue_dir, &ctx->ids, &ctx->nids,
+	    &cause) == -1) {
+		log_warnx("queue %s: %s", ctx->conf->queue_dir, cause);
+		free(cause);
+		ctx->ids = NULL;
+		ctx->nids = 0;
+		return (-1);
+	}
+	return (0);
 }
 
 /* Point the SMTP message at e's bytes and its pending recipients. */
@@ -735,6 +762,7 @@ runq_run(const struct conf *conf, const struct runq_opts *ro,
 	for (i = 0; i < ctx.nseen; i++)
 		free(ctx.seen[i]);
 	free(ctx.seen);
+	spool_list_free(ctx.ids, ctx.nids);
 	return (n);
 }
 
