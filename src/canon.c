@@ -40,6 +40,7 @@
 #include "mailferry.h"
 #include "addr.h"
 #include "canon.h"
+#include "util.h"
 
 /* Header line states (struct canon's ls). */
 enum canon_ls {
@@ -56,7 +57,6 @@ static int	field_start(struct canon *, char **);
 static int	head_end(struct canon *, char **);
 static int	head_byte(struct canon *, unsigned char, char **);
 static int	from_add(struct canon *, const void *, size_t, char **);
-static int	has_8bit(const unsigned char *, size_t);
 static ssize_t	scan(struct canon *, const unsigned char *, size_t, char **);
 
 static int
@@ -206,18 +206,6 @@ from_add(struct canon *c, const void *p, size_t n, char **cause)
 	return (0);
 }
 
-static int
-has_8bit(const unsigned char *p, size_t n)
-{
-	unsigned char	 acc = 0;
-	size_t		 i;
-
-	/* No early exit: the compiler turns this into word operations. */
-	for (i = 0; i < n; i++)
-		acc |= p[i];
-	return ((acc & 0x80) != 0);
-}
-
 /*
  * The rest of a line from p: up to and including its LF, or all of
  * p[0..n).  Returns the bytes consumed, or -1.
@@ -239,7 +227,7 @@ scan(struct canon *c, const unsigned char *p, size_t n, char **cause)
 		return (canon_fail(c, cause, "line %llu: bare CR", c->line));
 	if (memchr(p, '\0', text) != NULL)
 		return (canon_fail(c, cause, "line %llu: NUL byte", c->line));
-	if (c->pol.body_7bit && has_8bit(p, text))
+	if (c->pol.body_7bit && util_has_8bit(p, text))
 		return (canon_fail(c, cause, "line %llu: 8-bit byte in a "
 		    "7bit message", c->line));
 	if (text > SMTP_LINE_MAX - c->col)

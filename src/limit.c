@@ -15,6 +15,23 @@
  *                    can stop a run of their own (SIGSTOP) while it
  *                    holds a slot, which must not stop the queue for
  *                    everyone else.
+ *   sessions/run.any, sessions/run.UID
+ *                    empty files (0660).  A run that takes every due
+ *                    entry it may (not -I alone, not -F) holds LOCK_SH
+ *                    on one of them while it holds a slot: run.any for a
+ *                    trusted run (every owner's entries), run.UID for an
+ *                    ordinary user's run (that user's only).  It lets go
+ *                    before its last look at msg/ (runq.c).  The run
+ *                    that follows a submission (-q -I id) first tries
+ *                    LOCK_EX|LOCK_NB on the files of the runs that would
+ *                    take its entry: if one is held, that run will see
+ *                    the entry, already committed, before it ends, so
+ *                    the submission leaves it to it instead of opening
+ *                    one more session.  Nobody waits on these locks: a
+ *                    run that cannot take LOCK_SH at once (a probe holds
+ *                    LOCK_EX for a moment) just does not advertise, and
+ *                    an ordinary user's stopped run only holds back
+ *                    that user's own submissions.
  *   sessions/sent.T.PID.N
  *                    one empty file per message handed to the smarthost
  *                    (T: time(3) when it was made, PID and N make it
@@ -51,13 +68,16 @@
 #include "mailferry.h"
 #include "conf.h"
 #include "limit.h"
+#include "spool.h"
 
 #define LIMIT_DIR	"sessions"
 #define LIMIT_NAME_MAX	64
+#define LIMIT_MARK_TRIES 5	/* limit_run_mark(), 1 ms apart */
 
 static int	limit_dir(const struct conf *, char **);
 static long long limit_token_time(const char *);
 static size_t	limit_count(int, time_t, time_t, char **);
+static int	limit_run_open(int, uid_t);
 
 /* Open sessions/ under the queue directory. */
 static int
@@ -112,6 +132,77 @@ limit_session_take(const struct conf *conf, int trusted, int *fdp,
 	}
 	close(dfd);
 	return (LIMIT_BUSY);
+}
+
+/* Open sessions/run.any (owner SPOOL_ANY_OWNER) or run.UID. */
+static int
+limit_run_open(int dfd, uid_t owner)
+{
+	char	 name[LIMIT_NAME_MAX];
+
+	if (owner == SPOOL_ANY_OWNER)
+		snprintf(name, sizeof(name), "run.any");
+	else
+		snprintf(name, sizeof(name), "run.%lu", (unsigned long)owner);
+	return (openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0660));
+}
+
+/*
+ * Say that a run taking owner's entries (SPOOL_ANY_OWNER: everyone's) is
+ * active: *fdp holds the mark, or -1 when it could not be taken at once
+ * (best effort: then later submissions just start runs of their own).
+ */
+void
+limit_run_mark(const struct conf *conf, uid_t owner, int *fdp)
+{
+	char	*cause = NULL;
+	int	 dfd, fd, i;
+
+	*fdp = -1;
+	if ((dfd = limit_dir(conf, &cause)) == -1) {
+		free(cause);
+		return;
+	}
+	fd = limit_run_open(dfd, owner);
+	close(dfd);
+	if (fd == -1)
+		return;
+	/* A probe holds LOCK_EX for microseconds: try a few times. */
+	for (i = 0; i < LIMIT_MARK_TRIES; i++) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+			*fdp = fd;
+			return;
+		}
+		usleep(1000);
+	}
+	close(fd);
+}
+
+/*
+ * Whether a run that will take an entry of uid (trusted: a run of
+ * everyone's entries only) is active, per limit_run_mark().
+ */
+int
+limit_run_active(const struct conf *conf, int trusted, uid_t uid)
+{
+	char	*cause = NULL;
+	uid_t	 owners[2] = { SPOOL_ANY_OWNER, uid };
+	int	 dfd, fd, i, active = 0;
+
+	if ((dfd = limit_dir(conf, &cause)) == -1) {
+		free(cause);
+		return (0);
+	}
+	for (i = 0; i < (trusted ? 1 : 2) && !active; i++) {
+		if ((fd = limit_run_open(dfd, owners[i])) == -1)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == -1)
+			active = errno == EWOULDBLOCK;
+		close(fd);
+	}
+	close(dfd);
+	return (active);
 }
 
 /* Give a session slot back (the file stays for the next run). */

@@ -5,6 +5,8 @@
 #ifndef LIMIT_H
 #define LIMIT_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <time.h>
 
@@ -14,6 +16,8 @@
 
 int	limit_session_take(const struct conf *, int, int *, char **);
 void	limit_session_release(int *);
+void	limit_run_mark(const struct conf *, uid_t, int *);
+int	limit_run_active(const struct conf *, int, uid_t);
 size_t	limit_rate_take(const struct conf *, size_t, time_t, char **);
 
 #endif /* LIMIT_H */

@@ -71,6 +71,7 @@
 #include "mailferry.h"
 #include "addr.h"
 #include "msg.h"
+#include "util.h"
 
 #define MSG_CHUNK	8192	/* body line pieces, output buffer */
 #define MSG_QP_LINE	76	/* RFC 2045 6.7 rule 5 */
@@ -89,6 +90,12 @@ struct hdr {
 	size_t		 namelen;
 	size_t		 valoff;	/* first byte after the colon */
 	int		 drop;
+};
+
+/* Where the next NUL and CR of msg_feed()'s buffer are (NULL: unknown). */
+struct msg_scan {
+	const char		*nul;
+	const char		*cr;
 };
 
 struct msg_reader {
@@ -133,6 +140,12 @@ static int	 line_end(struct msg_reader *);
 static int	 header_line(struct msg_reader *);
 static int	 body_line(struct msg_reader *, int);
 static int	 body_store(struct msg_reader *, const char *, size_t);
+static size_t	 body_bulk(struct msg_reader *, struct msg_scan *,
+		    const char *, size_t);
+static const char *scan_next(const char **, const char *, const char *, int);
+static int	 store_line(struct msg_reader *, const char *, size_t);
+static int	 store_put(struct msg_reader *, const char *, size_t);
+static int	 store_spill(struct msg_reader *);
 static size_t	 field_name(const char *, size_t, size_t *);
 static void	 hdr_add(struct msg_reader *, const char *, size_t);
 static struct hdr *hdr_find(struct msg_reader *, const char *);
@@ -152,6 +165,8 @@ static int	 out_flush(struct msg_reader *);
 static int	 out_hline(struct msg_reader *, const char *, size_t);
 static int	 out_headers(struct msg_reader *);
 static int	 out_body(struct msg_reader *, int);
+static int	 out_store(struct msg_reader *);
+static int	 out_direct(struct msg_reader *, const char *, size_t);
 static int	 out_body_byte(struct msg_reader *, unsigned char, int);
 static int	 out_qp(struct msg_reader *, unsigned char);
 static char	*b64(const unsigned char *, size_t);
@@ -210,8 +225,9 @@ msg_reader_free(struct msg_reader *r)
 int
 msg_feed(struct msg_reader *r, const char *buf, size_t len, char **cause)
 {
-	size_t	 i;
-	char	 c;
+	struct msg_scan	 sc = { NULL, NULL };
+	size_t		 i, n;
+	char		 c;
 
 	r->cause = cause;
 	for (i = 0; i < len; i++) {
@@ -219,6 +235,11 @@ msg_feed(struct msg_reader *r, const char *buf, size_t len, char **cause)
 			return (r->err);
 		if (r->state == MSG_ST_DONE)
 			return (0);
+		if (r->state == MSG_ST_BODY && (n = body_bulk(r, &sc, buf + i,
+		    len - i)) > 0) {
+			i += n - 1;
+			continue;
+		}
 		c = buf[i];
 		if (c == '\0')
 			return (rd_err(r, MSG_ERR_DATA, "NUL byte in message"));
@@ -402,35 +423,124 @@ body_line(struct msg_reader *r, int eol)
 	return (0);
 }
 
+/*
+ * The body's fast path: whole lines from buf (LF found, CRs only right
+ * before it, no NUL) go to the store without the byte loop of
+ * msg_feed(), which does the same work a byte at a time.  sc caches
+ * where the next NUL and CR of the caller's buffer are, so each byte is
+ * looked at by memchr() a bounded number of times.  Returns the bytes
+ * consumed, or 0 when msg_feed() must take the next byte itself: a line
+ * it has begun (llen, partial, pending CRs), a line that does not end
+ * in buf, a NUL or a CR inside the line.
+ */
+static size_t
+body_bulk(struct msg_reader *r, struct msg_scan *sc, const char *buf,
+    size_t len)
+{
+	const char	*p = buf, *end = buf + len, *nl, *c;
+	size_t		 dot = 0;
+
+	if (r->llen > 0 || r->partial || r->pending_cr > 0)
+		return (0);
+	while (dot == 0 && p < end &&
+	    (nl = memchr(p, '\n', end - p)) != NULL) {
+		for (c = nl; c > p && c[-1] == '\r'; c--)
+			;
+		if (scan_next(&sc->cr, p, end, '\r') < c ||
+		    scan_next(&sc->nul, p, end, '\0') <= nl)
+			break;
+		if (r->pol->max_size > 0 &&
+		    (r->insize += nl + 1 - p) > r->pol->max_size) {
+			rd_err(r, MSG_ERR_DATA, "message larger than "
+			    "max_size (%lld bytes)", (long long)r->pol->max_size);
+			return (len);
+		}
+		if (!r->pol->ignore_dots && c - p == 1 && *p == '.') {
+			r->dot_end = 1;
+			r->state = MSG_ST_DONE;
+			dot = nl + 1 - p;
+			break;
+		}
+		if (c - p > SMTP_LINE_MAX)
+			r->long_line = 1;
+		if (store_line(r, p, c - p) != 0)
+			return (len);
+		p = nl + 1;
+	}
+	if (!r->body_8bit && util_has_8bit(buf, p - buf))
+		r->body_8bit = 1;
+	return (p - buf + dot);
+}
+
+/* The first ch at or after from, before end (end if none), cached. */
+static const char *
+scan_next(const char **cache, const char *from, const char *end, int ch)
+{
+	if (*cache == NULL || *cache < from) {
+		*cache = memchr(from, ch, end - from);
+		if (*cache == NULL)
+			*cache = end;
+	}
+	return (*cache);
+}
+
 static int
 body_store(struct msg_reader *r, const char *s, size_t len)
 {
-	size_t	 i;
+	if (!r->body_8bit && util_has_8bit(s, len))
+		r->body_8bit = 1;
+	return (store_put(r, s, len));
+}
 
+/* Store a body line's len bytes at s and CRLF. */
+static int
+store_line(struct msg_reader *r, const char *s, size_t len)
+{
+	if (r->mem == NULL || r->memlen + len + 2 > MSG_BODY_MEM)
+		return (store_put(r, s, len) != 0 ? -1 :
+		    store_put(r, "\r\n", 2));
+	memcpy(r->mem + r->memlen, s, len);
+	memcpy(r->mem + r->memlen + len, "\r\n", 2);
+	r->memlen += len + 2;
+	return (0);
+}
+
+/*
+ * Append to the body store: r->mem, then, once it is full, the spill
+ * file, written MSG_BODY_MEM bytes at a time from r->mem (which then
+ * holds the part not written yet).
+ */
+static int
+store_put(struct msg_reader *r, const char *s, size_t len)
+{
 	if (len == 0)
 		return (0);
-	for (i = 0; i < len && !r->body_8bit; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			r->body_8bit = 1;
-	if (r->spill == NULL && r->memlen + len <= MSG_BODY_MEM) {
-		if (r->mem == NULL)
-			r->mem = xmalloc(MSG_BODY_MEM);
-		memcpy(r->mem + r->memlen, s, len);
-		r->memlen += len;
+	if (r->mem == NULL)
+		r->mem = xmalloc(MSG_BODY_MEM);
+	if (r->memlen + len > MSG_BODY_MEM && store_spill(r) != 0)
+		return (-1);
+	if (len > MSG_BODY_MEM) {
+		if (fwrite(s, 1, len, r->spill) != len)
+			return (rd_err(r, MSG_ERR_TEMP, "temporary file: %s",
+			    strerror(errno)));
 		return (0);
 	}
-	if (r->spill == NULL) {
-		if ((r->spill = tmpfile()) == NULL)
-			return (rd_err(r, MSG_ERR_TEMP,
-			    "cannot create a temporary file: %s",
-			    strerror(errno)));
-		if (fwrite(r->mem, 1, r->memlen, r->spill) != r->memlen)
-			return (rd_err(r, MSG_ERR_TEMP,
-			    "temporary file: %s", strerror(errno)));
-	}
-	if (fwrite(s, 1, len, r->spill) != len)
+	memcpy(r->mem + r->memlen, s, len);
+	r->memlen += len;
+	return (0);
+}
+
+/* Move the stored bytes in r->mem to the spill file (made on demand). */
+static int
+store_spill(struct msg_reader *r)
+{
+	if (r->spill == NULL && (r->spill = tmpfile()) == NULL)
+		return (rd_err(r, MSG_ERR_TEMP,
+		    "cannot create a temporary file: %s", strerror(errno)));
+	if (fwrite(r->mem, 1, r->memlen, r->spill) != r->memlen)
 		return (rd_err(r, MSG_ERR_TEMP, "temporary file: %s",
 		    strerror(errno)));
+	r->memlen = 0;
 	return (0);
 }
 
@@ -899,13 +1009,16 @@ out_body(struct msg_reader *r, int qp)
 	size_t	 i, n;
 
 	r->qcol = 0;
+	if (!qp && !r->long_line)
+		return (out_store(r));
 	if (r->spill == NULL) {
 		for (i = 0; i < r->memlen; i++)
 			if (out_body_byte(r, r->mem[i], qp) != 0)
 				return (-1);
 		return (0);
 	}
-	if (fflush(r->spill) != 0 || fseeko(r->spill, 0, SEEK_SET) != 0)
+	if (store_spill(r) != 0 || fflush(r->spill) != 0 ||
+	    fseeko(r->spill, 0, SEEK_SET) != 0)
 		return (rd_err(r, MSG_ERR_TEMP, "temporary file: %s",
 		    strerror(errno)));
 	while ((n = fread(buf, 1, sizeof(buf), r->spill)) > 0)
@@ -915,6 +1028,54 @@ out_body(struct msg_reader *r, int qp)
 	if (ferror(r->spill))
 		return (rd_err(r, MSG_ERR_TEMP, "temporary file: %s",
 		    strerror(errno)));
+	return (0);
+}
+
+/*
+ * A body with no long line is stored exactly as it goes out (lines end
+ * in CRLF): hand the store to the sink as it is, in big pieces, with no
+ * byte loop and no copy into obuf.
+ */
+static int
+out_store(struct msg_reader *r)
+{
+	char	*buf;
+	size_t	 n;
+	int	 rv = 0;
+
+	if (out_flush(r) != 0)
+		return (-1);
+	if (r->spill == NULL)
+		return (out_direct(r, r->mem, r->memlen));
+	if (store_spill(r) != 0 || fflush(r->spill) != 0 ||
+	    fseeko(r->spill, 0, SEEK_SET) != 0)
+		return (rd_err(r, MSG_ERR_TEMP, "temporary file: %s",
+		    strerror(errno)));
+	/* The store's memory is free now: read the spill file into it. */
+	buf = r->mem;
+	while (rv == 0 && (n = fread(buf, 1, MSG_BODY_MEM, r->spill)) > 0)
+		rv = out_direct(r, buf, n);
+	if (rv == 0 && ferror(r->spill))
+		return (rd_err(r, MSG_ERR_TEMP, "temporary file: %s",
+		    strerror(errno)));
+	return (rv);
+}
+
+/* Write s to the sink now, bypassing obuf (which must be empty). */
+static int
+out_direct(struct msg_reader *r, const char *s, size_t len)
+{
+	char	*cause = NULL;
+
+	if (len == 0)
+		return (0);
+	if (r->sink->write(r->sink->arg, s, len, &cause) == -1) {
+		rd_err(r, MSG_ERR_SINK, "%s", cause != NULL ? cause :
+		    "cannot write the message");
+		free(cause);
+		return (-1);
+	}
+	r->osize += len;
 	return (0);
 }
 

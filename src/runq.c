@@ -48,7 +48,11 @@
  *
  * Limits (limit.c).  A run first takes one of max_sessions session
  * slots; a run that gets none touches nothing (no attempt counted, the
- * entries stay due) and leaves the work to the holders.  A holder, once
+ * entries stay due) and leaves the work to the holders.  The run that
+ * follows a submission (runq_opts.defer) does the same, before taking a
+ * slot, when a run that will take its entry is active (limit.c's
+ * sessions/run.* marks): a burst of submissions then rides on one
+ * session instead of opening one each.  A holder, once
  * done, gives its slot back and looks at msg/ once more: if an entry
  * arrived that it has not seen (a submission whose run found no free
  * slot), it takes a slot again and goes on.  Before each batch the
@@ -59,8 +63,10 @@
 
 #include <sys/types.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +103,10 @@ struct runq_ctx {
 	int			 reconnects;
 	int			 stop;		/* no more sessions this run */
 	int			 slot;		/* session slot held, or -1 */
+	int			 mark;		/* limit_run_mark(), or -1 */
+	char			**ids;		/* the last listing of msg/ */
+	size_t			 nids;
+	size_t			 next;		/* runq_collect()'s cursor */
 	int			 forced_done;
 	char			**seen;		/* ids taken, sorted */
 	size_t			 nseen;
@@ -158,6 +168,8 @@ static void	 runq_free_batch(struct runq_batch *);
 static double	 runq_delay(const struct spool_entry *);
 static int	 runq_slot(struct runq_ctx *);
 static int	 runq_fresh(struct runq_ctx *);
+static int	 runq_linger(struct runq_ctx *);
+static int	 runq_list(struct runq_ctx *);
 static void	 runq_limited(struct runq_ctx *, struct runq_batch *, size_t,
 		    const char *);
 
@@ -613,14 +625,18 @@ runq_take(struct runq_ctx *ctx, struct runq_batch *b, const char *id,
 
 /*
  * Fill b with due entries not yet taken by this run (the forced one
- * first).  Returns how many.
+ * first).  Returns how many.  One listing of msg/ serves batch after
+ * batch (ctx->ids from ctx->next on): listing again for each batch made
+ * a run over a big queue quadratic.  Once it is used up, msg/ is listed
+ * again, for what arrived meanwhile, and again while that finds entries
+ * none of which is due (bounces of expired ones, say).
  */
 static size_t
 runq_collect(struct runq_ctx *ctx, struct runq_batch *b)
 {
 	const struct runq_opts	*ro = ctx->ro;
-	char			**ids, *cause = NULL;
-	size_t			 nids, i, fresh;
+	size_t			 fresh = 0;
+	int			 listed = 0;
 
 	b->n = 0;
 	if (!ctx->forced_done && ro->only_id != NULL) {
@@ -629,24 +645,43 @@ runq_collect(struct runq_ctx *ctx, struct runq_batch *b)
 	}
 	if (ro->only)
 		return (b->n);
-	/* Again while entries appear (bounces of expired ones, say). */
-	do {
-		ids = NULL;
-		nids = fresh = 0;
-		if (spool_list(ctx->conf->queue_dir, &ids, &nids, &cause) ==
-		    -1) {
-			log_warnx("queue %s: %s", ctx->conf->queue_dir, cause);
-			free(cause);
-			break;
+	for (;;) {
+		if (ctx->next == ctx->nids) {
+			if ((listed && fresh == 0) || runq_list(ctx) == -1)
+				break;
+			listed = 1;
 		}
-		for (i = 0; i < nids && b->n < RUNQ_BATCH_MAX; i++)
-			if (!runq_seen(ctx, ids[i])) {
+		fresh = 0;
+		for (; ctx->next < ctx->nids && b->n < RUNQ_BATCH_MAX;
+		    ctx->next++)
+			if (!runq_seen(ctx, ctx->ids[ctx->next])) {
 				fresh++;
-				runq_take(ctx, b, ids[i], 0);
+				runq_take(ctx, b, ctx->ids[ctx->next], 0);
 			}
-		spool_list_free(ids, nids);
-	} while (fresh > 0 && b->n == 0);
+		if (b->n > 0)
+			break;
+	}
 	return (b->n);
+}
+
+/* List msg/ into ctx->ids (the previous listing is dropped); 0 or -1. */
+static int
+runq_list(struct runq_ctx *ctx)
+{
+	char	*cause = NULL;
+
+	spool_list_free(ctx->ids, ctx->nids);
+	ctx->ids = NULL;
+	ctx->nids = ctx->next = 0;
+	if (spool_list(ctx->conf->queue_dir, &ctx->ids, &ctx->nids,
+	    &cause) == -1) {
+		log_warnx("queue %s: %s", ctx->conf->queue_dir, cause);
+		free(cause);
+		ctx->ids = NULL;
+		ctx->nids = 0;
+		return (-1);
+	}
+	return (0);
 }
 
 /* Point the SMTP message at e's bytes and its pending recipients. */
@@ -707,18 +742,23 @@ runq_run(const struct conf *conf, const struct runq_opts *ro,
 		free(cause);
 	}
 	b = xcalloc(1, sizeof(*b));
-	ctx.slot = -1;
+	ctx.slot = ctx.mark = -1;
 	while (runq_slot(&ctx) == 0) {
-		while (!ctx.stop && runq_collect(&ctx, b) > 0) {
-			n += (int)b->n;
-			runq_deliver(&ctx, b);
+		do {
+			while (!ctx.stop && runq_collect(&ctx, b) > 0) {
+				n += (int)b->n;
+				runq_deliver(&ctx, b);
+				runq_free_batch(b);
+			}
 			runq_free_batch(b);
-		}
-		runq_free_batch(b);
+		} while (!ctx.stop && ctx.s != NULL && ro->defer &&
+		    runq_linger(&ctx));
 		if (ctx.s != NULL)
 			smtp_close(ctx.s);
 		ctx.s = NULL;
 		limit_session_release(&ctx.slot);
+		/* Let go of the mark first: see limit.c, sessions/run.*. */
+		limit_session_release(&ctx.mark);
 		if (ctx.stop || ro->only || !runq_fresh(&ctx))
 			break;
 	}
@@ -728,6 +768,7 @@ runq_run(const struct conf *conf, const struct runq_opts *ro,
 	for (i = 0; i < ctx.nseen; i++)
 		free(ctx.seen[i]);
 	free(ctx.seen);
+	spool_list_free(ctx.ids, ctx.nids);
 	return (n);
 }
 
@@ -857,10 +898,18 @@ runq_slot(struct runq_ctx *ctx)
 	char			*cause = NULL, *why = NULL;
 	int			 r;
 
+	if (ro->defer && limit_run_active(ctx->conf,
+	    ro->owner == SPOOL_ANY_OWNER, ro->owner)) {
+		log_info("id=%s: left to the active queue run", ro->only_id);
+		return (-1);
+	}
 	r = limit_session_take(ctx->conf, ro->owner == SPOOL_ANY_OWNER,
 	    &ctx->slot, &cause);
-	if (r == 0)
+	if (r == 0) {
+		if (!ro->only)
+			limit_run_mark(ctx->conf, ro->owner, &ctx->mark);
 		return (0);
+	}
 	if (r == LIMIT_BUSY)
 		xasprintf(&why, "waiting for a session slot (max_sessions "
 		    "%u): the queue runs that hold them deliver it",
@@ -874,6 +923,36 @@ runq_slot(struct runq_ctx *ctx)
 	free(cause);
 	free(why);
 	return (-1);
+}
+
+/*
+ * Before the run that follows a submission says QUIT: wait up to
+ * RUNQ_LINGER_MS for msg/ to change (a new entry renamed in, whose own
+ * run left it to us, limit.c), looking every RUNQ_LINGER_POLL_MS.  1
+ * when it changed: collect again.  Back-to-back submissions then share
+ * this session.  stat() rather than a listing, so that a big queue
+ * costs no more to watch than an empty one.
+ */
+static int
+runq_linger(struct runq_ctx *ctx)
+{
+	struct timespec	 t = { 0, RUNQ_LINGER_POLL_MS * 1000000L };
+	struct stat	 st, now;
+	char		 path[PATH_MAX];
+	int		 i, n;
+
+	n = snprintf(path, sizeof(path), "%s/msg", ctx->conf->queue_dir);
+	if (n < 0 || (size_t)n >= sizeof(path) || stat(path, &st) == -1)
+		return (0);
+	for (i = 0; i < RUNQ_LINGER_MS / RUNQ_LINGER_POLL_MS; i++) {
+		nanosleep(&t, NULL);
+		if (stat(path, &now) == -1)
+			return (0);
+		if (now.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+		    now.st_mtim.tv_nsec != st.st_mtim.tv_nsec)
+			return (runq_fresh(ctx));
+	}
+	return (0);
 }
 
 /* Whether msg/ holds an entry this run has not looked at yet. */

@@ -14,6 +14,8 @@
 #define RUNQ_BATCH_MAX		100	/* entries locked at a time */
 #define RUNQ_RECONNECT_MAX	3	/* new sessions after a lost one */
 #define RUNQ_AGE_SLACK		(15 * 60) /* see runq_advance_age() */
+#define RUNQ_LINGER_MS		100	/* see runq_linger() */
+#define RUNQ_LINGER_POLL_MS	5
 
 /* What happened to one entry in a run (runq_outcome.what). */
 enum runq_what {
@@ -81,6 +83,7 @@ struct runq_opts {
 	int		 only;		/* deliver nothing else */
 	int		 all;		/* -a: due or not */
 	int		 report;	/* -F: a caller waits for only_id */
+	int		 defer;		/* -q -I: leave it to an active run */
 	uid_t		 owner;		/* SPOOL_ANY_OWNER, or only this uid's */
 	const struct tls_client *client; /* client certificate, or NULL */
 	int		(*tell)(const struct runq_outcome *, void *);

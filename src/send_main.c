@@ -18,7 +18,9 @@
  * -a (an explicit `sendmail -q`) every entry is tried, due or not, as
  * Postfix, sendmail and dma do; expired ones still bounce.  With -I id
  * (the front end after each submission) id goes first, even if not
- * due, and the other due entries follow in the same session.
+ * due, and the other due entries follow in the same session; when a
+ * run that will take id is already active, it is left to that run
+ * (runq.c, limit.c).
  *
  * -I id alone (sendmail -qI<ID>: an admin's "retry this one now")
  * tries only id, even if not due, and prints its fate on stdout:
@@ -624,6 +626,9 @@ send_args(int argc, char *argv[], struct send_args *a)
 		a->mode = 'j';
 	if (a->ro.only_id != NULL && !qflag && !a->ro.report)
 		a->ro.only = a->show = 1;
+	/* After a submission: a run already active takes the entry. */
+	if (a->ro.only_id != NULL && qflag)
+		a->ro.defer = 1;
 }
 
 int

@@ -73,7 +73,7 @@
 
 #define SMTP_CHUNK		(32 * 1024)	/* spool read size */
 #define SMTP_WIRE_MAX		(2 * SMTP_CHUNK)	/* 64 KiB wire buffer */
-#define SMTP_QUIT_WAIT		2		/* seconds for 221 */
+#define SMTP_QUIT_WAIT		2		/* seconds to say QUIT */
 #define SMTP_CONNECT_DEFAULT	30
 #define SMTP_PARAM_MAX		100		/* RET/ENVID/NOTIFY value */
 #define SMTP_SECRETS		3
@@ -1567,7 +1567,12 @@ smtp_free(struct smtp_session *s)
 	freezero(s, sizeof(*s));
 }
 
-/* Say QUIT (waiting briefly for the 221) and free the session. */
+/*
+ * Say QUIT and free the session.  The 221 is not waited for: every
+ * result is known by now, and the reply would only cost the run (and a
+ * -odi caller) one more round trip; the server ends the session on
+ * QUIT either way (RFC 5321 4.1.1.10).
+ */
 void
 smtp_close(struct smtp_session *s)
 {
@@ -1576,8 +1581,7 @@ smtp_close(struct smtp_session *s)
 	if (!s->dead && s->net.fd != -1) {
 		s->outlen = 0;
 		smtp_queue(s, NULL, "QUIT");
-		if (smtp_flush(s, SMTP_QUIT) == 0)
-			(void)smtp_read(s, SMTP_QUIT);
+		(void)smtp_flush(s, SMTP_QUIT);
 	}
 	smtp_free(s);
 }

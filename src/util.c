@@ -6,7 +6,9 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "mailferry.h"
@@ -53,4 +55,24 @@ util_decimal(const char *s, size_t len, long long max, long long *out)
 	buf[len] = '\0';
 	*out = strtonum(buf, 0, max, &errstr);
 	return (errstr == NULL ? 0 : -1);
+}
+
+/*
+ * Whether any of the n bytes at p is 8-bit (>= 0x80).  Eight bytes a
+ * step and no early exit: the body scans of msg.c and canon.c call this
+ * for every line, so it must cost well under one instruction a byte.
+ */
+int
+util_has_8bit(const void *p, size_t n)
+{
+	const unsigned char	*b = p;
+	uint64_t		 acc = 0, w;
+
+	for (; n >= sizeof(w); n -= sizeof(w), b += sizeof(w)) {
+		memcpy(&w, b, sizeof(w));
+		acc |= w;
+	}
+	for (; n > 0; n--)
+		acc |= *b++;
+	return ((acc & 0x8080808080808080ULL) != 0);
 }

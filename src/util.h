@@ -9,5 +9,6 @@
 
 int	 util_write_all(int, const void *, size_t);
 int	 util_decimal(const char *, size_t, long long, long long *);
+int	 util_has_8bit(const void *, size_t);
 
 #endif /* UTIL_H */

@@ -103,6 +103,46 @@ max_sessions_submit_body()
 }
 max_sessions_submit_cleanup() { mf_smarthost_stop; }
 
+atf_test_case burst_one_session cleanup
+burst_one_session_head()
+{
+	atf_set descr "submissions while a run is active (background delivery) leave their entries to it: one session, each message exactly once"
+	atf_set timeout 90
+}
+burst_one_session_body()
+{
+	# The first message's end of data stalls: its run surely is active
+	# while the others are submitted.
+	echo 'on DOT session 1 nth 1 stall 2 pass' >script
+	mf_smarthost_start -s script
+	MF_DELIVERY=background mf_conf
+	submit() {
+		printf 'Subject: %s\nX-Tag: %s\n\nbody\n' "$1" "$1" |
+		    sm -f alice@example.net bob@example.net ||
+		    atf_fail "cannot submit $1"
+	}
+	submit first
+	i=0
+	until [ -e rec/session.1/msg.1.data ]; do
+		i=$((i + 1))
+		[ $i -gt 300 ] && atf_fail "the first message never came"
+		sleep 0.02
+	done
+	for t in b c d e; do submit $t; done
+	wait_idle
+	mf_wait_sessions 1
+	[ "$(q_count)" -eq 0 ] || atf_fail "left in the queue: $(mf_queue_ids)"
+	[ "$(sessions)" -eq 1 ] || atf_fail "$(sessions) sessions, wanted 1"
+	assert_once 5
+	# Round trips: the ones that rode along were pipelined (RSET, then
+	# MAIL RCPT DATA in one flight, the data in the next).
+	for k in 2 3 4 5; do
+		[ "$(cat rec/session.1/msg.$k.flights)" -le 2 ] ||
+		    atf_fail "message $k took $(cat rec/session.1/msg.$k.flights) flights"
+	done
+}
+burst_one_session_cleanup() { mf_smarthost_stop; }
+
 atf_test_case max_rate cleanup
 max_rate_head()
 {
@@ -160,6 +200,7 @@ atf_init_test_cases()
 {
 	atf_add_test_case max_sessions_only
 	atf_add_test_case max_sessions_submit
+	atf_add_test_case burst_one_session
 	atf_add_test_case max_rate
 	atf_add_test_case spool_rules
 }

@@ -192,6 +192,10 @@ ATF_TC_BODY(errors, tc)
 	    MSG_ERR_DATA);
 	ATF_CHECK_EQ(out.len, 0);
 	free(out.s);
+	ATF_CHECK_EQ(run(&p, "S: t\n\nab\ncd\r\nx\0\n", 16, 0, &out, &m),
+	    MSG_ERR_DATA);
+	ATF_CHECK_EQ(out.len, 0);
+	free(out.s);
 	/* A NUL after the ending dot is never seen. */
 	ATF_CHECK_EQ(run(&p, "S: t\n\nx\n.\n\0", 11, 0, &out, &m), 0);
 	msg_free(&m);
@@ -203,6 +207,12 @@ ATF_TC_BODY(errors, tc)
 	free(out.s);
 	ATF_CHECK_EQ(run(&p, "Subject: t\n\n012345\n", 19, 0, &out, &m), 0);
 	msg_free(&m);
+	free(out.s);
+	ATF_CHECK_EQ(run(&p, "Subject: t\n\n0123456\n", 20, 0, &out, &m), 0);
+	msg_free(&m);
+	free(out.s);
+	ATF_CHECK_EQ(run(&p, "Subject: t\n\n01234567\n", 21, 0, &out, &m),
+	    MSG_ERR_DATA);
 	free(out.s);
 	p.max_size = 0;
 
@@ -614,6 +624,9 @@ static const char *const split_inputs[] = {
 	"Subject: t\n\na\n.\nb\n",
 	"From: Logwatch\nTo: root\n\n\xc3\xa9\r\n\r\r\n",
 	"X: 1\nno colon line\nY: 2\n",
+	/* Body lines that take msg.c's bulk path and those that cannot. */
+	"S: t\n\nl1\r\nl2\nmid\rcr\n\r\r\n.\r\r\nafter\n",
+	"S: t\n\n\n.x\n\r.\n..\n.\r\n",
 };
 
 ATF_TC_WITHOUT_HEAD(split_invariance);

@@ -615,13 +615,46 @@ flights_body()
 	# EHLO, STARTTLS, EHLO, AUTH, MAIL+RCPT+DATA, data+dot, QUIT.
 	atf_check -o inline:"7\n" cat rec/session.1/flights
 	atf_check -o inline:"2\n" cat rec/session.1/msg.1.flights
+	# Arrival within 6 flights (+ TCP + TLS handshake = 8 round trips).
+	atf_check -o inline:"6\n" cat rec/session.1/msg.1.arrival
 	echo "flights: session $(cat rec/session.1/flights), message $(cat rec/session.1/msg.1.flights)" >&2
 }
 flights_cleanup() { mf_smarthost_stop; }
 
+atf_test_case system_store cleanup
+system_store_head()
+{
+	atf_set descr "no ca_file: the system store's hashed directory verifies the chain (a private mount namespace puts the test CA there)"
+	atf_set require.user root
+}
+system_store_body()
+{
+	command -v unshare >/dev/null || atf_skip "no unshare(1)"
+	mkdir cadir
+	cp "$MF_CERTS/ca.pem" cadir/
+	ln -s ca.pem "cadir/$(openssl x509 -hash -noout -in cadir/ca.pem).0"
+	dir=$(openssl version -d | sed 's/^OPENSSLDIR: "\(.*\)"$/\1/')/certs
+	unshare -m true 2>/dev/null || atf_skip "no mount namespaces here"
+	mf_smarthost_start
+	mf_conf
+	sed -i '/^ca_file = /d' mailferry.conf
+	unshare -m sh -c "mount --bind '$PWD/cadir' '$dir' &&
+	    '$MF_SEND' -C '$PWD/mailferry.conf' -c" >check.out 2>&1 ||
+	    atf_fail "check failed: $(cat check.out)"
+	grep -q '^verify: ok' check.out || atf_fail "$(cat check.out)"
+	# And without the test CA in the store, the same server is refused.
+	unshare -m sh -c "rm cadir/*.0; mount --bind '$PWD/cadir' '$dir' &&
+	    '$MF_SEND' -C '$PWD/mailferry.conf' -c" >check2.out 2>&1 &&
+	    atf_fail "verified without the CA: $(cat check2.out)"
+	grep -q 'unable to get local issuer' check2.out ||
+	    atf_fail "$(cat check2.out)"
+}
+system_store_cleanup() { mf_smarthost_stop; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case starttls
+	atf_add_test_case system_store
 	atf_add_test_case implicit_tls
 	atf_add_test_case cert_wrong_name
 	atf_add_test_case cert_self_signed

@@ -18,6 +18,7 @@
  *	DIR/session.N/msg.K.data  message bytes, dot-unstuffed, line ends
  *				as received, without the final ".CRLF"
  *	DIR/session.N/msg.K.flights  flights from MAIL to end-of-data reply
+ *	DIR/session.N/msg.K.arrival  flights from the session's start to it
  *
  * K counts the transactions of the session whose MAIL was accepted.
  */
@@ -1013,6 +1014,7 @@ do_dot(struct session *s)
 	}
 	emit(s, r, buf, len);
 	rec_number(s, "flights", s->msgno, cur_flight(s) - s->msg_flight + 1);
+	rec_number(s, "arrival", s->msgno, cur_flight(s));
 	if (s->env != NULL)
 		fprintf(s->env, "dot %.3s\n", eff(r, buf));
 	txn_end(s, NULL);

@@ -1,10 +1,28 @@
 #!/bin/sh
-# bench.sh BUILDDIR SRCDIR: print mailferry's figures (`make bench`).
-#  - peak RSS of the front end (+ mailferry-queue) and of mailferry-send
-#    for a 1 KB and a 50 MB message: memory must not grow with the size;
-#  - round trips ("flights") for one message over STARTTLS + AUTH, and
-#    per message for a 100-message queue run over one session;
-#  - wall time of those runs.
+# bench.sh BUILDDIR SRCDIR: print mailferry's figures (`make bench`),
+# against the bundled test smarthost on loopback (STARTTLS + AUTH unless
+# said otherwise).  The goals are issue 12's; each line says what it is.
+#
+#  wait     the caller's wait for a 1 KB message by delivery mode
+#           (background, -odq, -odi), and the arrival time in background
+#           mode (median and p90 of BENCH_RUNS runs, default 20);
+#  cpu      instructions (callgrind) of the front end alone per byte of
+#           a 100 KB and a 10 MB plain-text body, and of every process
+#           for one 1 KB message (-odi, so all of them are traced);
+#  big      the caller's wait and peak RSS for a 10 MB message;
+#  flights  round trips until the message arrived, over STARTTLS and
+#           implicit TLS: the smarthost's flights until the end-of-data
+#           reply + 1 for TCP + 1 per TLS handshake (TLS 1.3);
+#  burst    100 messages back to back in background mode, serially and
+#           from 8 parallel callers: throughput, sessions used, and that
+#           each arrived exactly once;
+#  queue    a queue of 10,000 entries (BENCH_BIG=1: 100,000) written
+#           straight into the spool: listing, -qI of one entry, a
+#           submission meanwhile, a run of all of them; time and RSS.
+#
+# BENCH_SKIP: space-separated sections to leave out (e.g. "cpu queue").
+# Wall-clock figures depend on the machine's load: take the medians,
+# and the instruction and flight counts, for before/after comparisons.
 # Figures, not verdicts: nothing here fails on a slow machine.
 set -eu
 build=$(cd "$1" && pwd)
@@ -17,22 +35,39 @@ sh "$src/tests/gen-certs.sh" "$build/tests/certs" >/dev/null
 certs="$build/tests/certs"
 MAILFERRY_LIBEXECDIR="$build/src"; export MAILFERRY_LIBEXECDIR
 sm="$build/src/mailferry"
+send="$build/src/mailferry-send"
+timing="perl $src/tests/bench/timing.pl"
+runs=${BENCH_RUNS:-20}
+skip=" ${BENCH_SKIP:-} "
+conf="$work/mailferry.conf"
 
+want() { case "$skip" in *" $1 "*) return 1 ;; esac; return 0; }
+
+# start_smarthost TLS [smarthost options]: TLS is starttls or implicit.
 start_smarthost()
 {
-	rm -rf rec port
-	"$build/tests/smarthost" -P "$work/port" -d "$work/rec" -a 60 \
+	tls=$1
+	shift
+	[ -f pid ] && stop_smarthost
+	rm -rf rec port spool
+	"$build/tests/smarthost" -P "$work/port" -d "$work/rec" -a 600 \
 	    -c "$certs/good.pem" -k "$certs/good.key" \
 	    -u bench@example.org -w bench-secret "$@" 2>/dev/null &
 	echo $! >pid
-	while [ ! -s port ]; do sleep 0.05; done
+	while [ ! -s port ]; do
+		kill -0 "$(cat pid)" 2>/dev/null ||
+		    { echo "bench: the smarthost did not start" >&2; exit 1; }
+		sleep 0.05
+	done
 	mkdir -p spool
+	chmod 700 spool
 	echo bench-secret >secret
 	chmod 600 secret
-	cat >mailferry.conf <<CONF
+	cat >"$conf" <<CONF
 [smarthost]
 host = localhost
 port = $(cat port)
+tls = $tls
 user = bench@example.org
 password_file = $work/secret
 ca_file = $certs/ca.pem
@@ -40,7 +75,7 @@ ca_file = $certs/ca.pem
 domain = example.org
 [queue]
 dir = $work/spool
-delivery = queue
+delivery = background
 max_size = 100M
 CONF
 }
@@ -50,54 +85,198 @@ stop_smarthost()
 	wait 2>/dev/null || true
 	rm -f pid
 }
-wait_sessions()
+sessions() { cat rec/sessions 2>/dev/null || echo 0; }
+# (find, not a glob: 100,000 names do not fit in an argument list)
+arrived() { find rec -name 'msg.*.flights' 2>/dev/null | wc -l; }
+# settle N: wait until N messages arrived, the spool is empty and every
+# session that started is recorded as over (bounded: 120 s).
+settle()
 {
-	while [ "$(cat rec/sessions 2>/dev/null || echo 0)" -lt "$1" ]; do
+	i=0
+	while [ "$(arrived)" -lt "$1" ] ||
+	    [ -n "$(ls spool/msg 2>/dev/null)" ] ||
+	    [ "$(sessions)" -lt "$(find rec -name 'session.*' -type d 2>/dev/null |
+	    wc -l)" ]; do
 		sleep 0.05
+		i=$((i + 1))
+		[ $i -lt 2400 ] || { echo "bench: did not settle" >&2; return 1; }
 	done
 }
-rss() { grep 'Maximum resident' "$1" | awk '{print $NF}'; }
+rss() { awk '/Maximum resident/ { print $NF }' "$1"; }
+ms() { echo "$1 $2" | awk '{ printf "%.1f", ($2 - $1) * 1000 }'; }
 
+# message BYTES [SUBJECT]: a plain-text message of about BYTES bytes.
 message()
 {
-	printf 'To: bench@example.net\nSubject: bench\n\n'
-	head -c "$1" /dev/urandom | base64 -w 76
+	printf 'To: bench@example.net\nSubject: %s\n\n' "${2:-bench}"
+	head -c $(($1 * 76 / 77)) /dev/zero | tr '\0' 'a' | fold -w 76
+	echo
 }
+# callgrind_ir FILE: the instructions a callgrind output file counted.
+callgrind_ir() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }
 
-start_smarthost
-for size in 1024 52428800; do
-	message $((size * 3 / 4)) >msg.txt
-	/usr/bin/time -v "$sm" -C "$work/mailferry.conf" -t -i <msg.txt \
-	    2>front.time >/dev/null
-	t0=$(date +%s.%N)
-	/usr/bin/time -v "$build/src/mailferry-send" -C "$work/mailferry.conf" \
-	    -q 2>send.time
-	t1=$(date +%s.%N)
-	printf 'rss: %s-byte message: front end + mailferry-queue %s KB, mailferry-send %s KB, send %.2fs\n' \
-	    "$(wc -c <msg.txt | tr -d ' ')" "$(rss front.time)" "$(rss send.time)" \
-	    "$(echo "$t1 - $t0" | bc)"
-done
-stop_smarthost
+message 1024 >m1k
+message 102400 >m100k
+message 10485760 >m10m
 
-start_smarthost
-message 700 | "$sm" -C "$work/mailferry.conf" -t -i
-"$build/src/mailferry-send" -C "$work/mailferry.conf" -q
-wait_sessions 1
-echo "flights: one message over STARTTLS + AUTH: $(cat rec/session.1/flights) per session, $(cat rec/session.1/msg.1.flights) per message"
-stop_smarthost
+if want wait; then
+	start_smarthost starttls
+	set -- $($timing wait "$runs" m1k "$sm" -C "$conf" -odq -t -i)
+	echo "wait: 1 KB caller wait -odq: median $1 ms, p90 $2 ms"
+	set -- $($timing arrival "$runs" m1k rec "$sm" -C "$conf" -t -i)
+	echo "wait: 1 KB caller wait background: median $1 ms, p90 $2 ms"
+	echo "wait: 1 KB arrival background: median $3 ms, p90 $4 ms"
+	n=$(arrived)
+	set -- $($timing wait "$runs" m1k "$sm" -C "$conf" -odi -t -i)
+	echo "wait: 1 KB caller wait -odi: median $1 ms, p90 $2 ms"
+	settle $((n + runs))
+	stop_smarthost
+fi
 
-start_smarthost
-i=0
-while [ $i -lt 100 ]; do
-	message 700 | "$sm" -C "$work/mailferry.conf" -t -i
-	i=$((i + 1))
-done
-t0=$(date +%s.%N)
-"$build/src/mailferry-send" -C "$work/mailferry.conf" -q
-t1=$(date +%s.%N)
-wait_sessions 1
-n=$(ls rec/session.1/msg.*.data | wc -l)
-f=$(cat rec/session.1/flights)
-printf 'flights: %d-message queue run: %d sessions, %d flights, %.2f per message, %.2fs\n' \
-    "$n" "$(cat rec/sessions)" "$f" "$(echo "$f / $n" | bc -l)" "$(echo "$t1 - $t0" | bc)"
-stop_smarthost
+if want cpu && command -v valgrind >/dev/null; then
+	start_smarthost starttls
+	for m in m100k m10m; do
+		valgrind -q --tool=callgrind --callgrind-out-file=cg.fe \
+		    "$sm" -C "$conf" -odq -t -i <$m >/dev/null 2>&1
+		ir=$(callgrind_ir cg.fe)
+		b=$(wc -c <$m)
+		echo "cpu: front end, $b-byte body: $ir instructions, $(echo "$ir $b" |
+		    awk '{ printf "%.2f", $1 / $2 }') per byte"
+	done
+	rm -f spool/msg/* spool/state/* cg.*
+	valgrind -q --tool=callgrind --trace-children=yes \
+	    --callgrind-out-file="$work/cg.%p" \
+	    "$sm" -C "$conf" -odi -t -i <m1k >/dev/null 2>&1
+	total=0
+	for f in cg.*; do
+		cmd=$(awk '/^cmd:/ { print $2; exit }' "$f")
+		ir=$(callgrind_ir "$f")
+		total=$((total + ir))
+		echo "cpu: 1 KB message, $(basename "$cmd"): $ir instructions"
+	done
+	echo "cpu: 1 KB message, all processes: $total instructions"
+	rm -f cg.*
+	stop_smarthost
+fi
+
+if want big; then
+	start_smarthost starttls
+	set -- $($timing wait 5 m10m "$sm" -C "$conf" -odq -t -i)
+	echo "big: 10 MB caller wait -odq: median $1 ms, p90 $2 ms"
+	set -- $($timing arrival 5 m10m rec "$sm" -C "$conf" -t -i)
+	echo "big: 10 MB caller wait background: median $1 ms, p90 $2 ms; arrival median $3 ms"
+	for m in m1k m10m; do
+		/usr/bin/time -v "$sm" -C "$conf" -odq -t -i <$m \
+		    2>front.time >/dev/null
+		/usr/bin/time -v "$send" -C "$conf" -q 2>send.time
+		echo "big: peak RSS, $(wc -c <$m)-byte message: front end" \
+		    "$(rss front.time) KB, mailferry-send $(rss send.time) KB"
+	done
+	stop_smarthost
+fi
+
+if want flights; then
+	for tls in starttls implicit; do
+		if [ $tls = implicit ]; then
+			start_smarthost implicit -i
+		else
+			start_smarthost starttls
+		fi
+		"$sm" -C "$conf" -odi -t -i <m1k
+		hs=1
+		[ $tls = starttls ] && hs=2
+		a=$(cat rec/session.1/msg.1.arrival)
+		echo "flights: $tls: $(cat rec/session.1/flights) per session," \
+		    "$(cat rec/session.1/msg.1.flights) per message; round trips" \
+		    "until arrival $((a + 1 + 1)) (TCP 1 + TLS 1 + $a flights)"
+	done
+	stop_smarthost
+fi
+
+# burst LABEL CALLERS: 100 messages from CALLERS parallel loops.
+burst()
+{
+	start_smarthost starttls
+	t0=$($timing now)
+	c=0
+	callers=
+	while [ $c -lt "$2" ]; do
+		(
+			i=$c
+			while [ $i -lt 100 ]; do
+				message 1024 "burst $i" |
+				    "$sm" -C "$conf" -t -i
+				i=$((i + $2))
+			done
+		) &
+		callers="$callers $!"
+		c=$((c + 1))
+	done
+	wait $callers
+	t1=$($timing now)
+	settle 100
+	t2=$($timing mtime rec/session.*/msg.*.flights)
+	dup=$(grep -h '^Subject: burst' rec/session.*/msg.*.data | sort |
+	    uniq -d | wc -l)
+	got=$(grep -h '^Subject: burst' rec/session.*/msg.*.data | sort -u |
+	    wc -l)
+	echo "burst: 100 messages, $1: callers done in $(ms "$t0" "$t1") ms," \
+	    "all arrived in $(ms "$t0" "$t2") ms ($(echo "$t0 $t2" |
+	    awk '{ printf "%.1f", 100 / ($2 - $1) }') msg/s), $(sessions)" \
+	    "sessions, $got distinct arrived, $dup duplicated"
+	stop_smarthost
+}
+if want burst; then
+	burst serial 1
+	burst "8 parallel" 8
+fi
+
+# fill N: N entries of 1 KB straight into spool/msg (spool.c's format).
+fill()
+{
+	perl -e '
+		my ($n, $dir, $body) = @ARGV;
+		open(my $b, "<", $body) or die; local $/; my $m = <$b>;
+		$m =~ s/\n/\r\n/g;
+		my @a = ("0".."9", "A".."V");
+		my $t = int(time * 1e6) - 1e9;
+		for my $i (1 .. $n) {
+			my ($v, $id) = ($t + $i, "");
+			for (1 .. 11) { $id = $a[$v % 32] . $id; $v = int($v / 32); }
+			$id .= join("", map { $a[rand 32] } 1 .. 5);
+			open(my $f, ">", "$dir/$id") or die "$id: $!";
+			print $f "mailferry-spool 1\nid $id\ncreated ", time,
+			    "\nuid $<\nsender bench\@example.org\n",
+			    "rcpt bench\@example.net\nbody 7bit\nsmtputf8 0\n",
+			    "bounce 0\n\n", $m;
+			close($f);
+		}' "$1" spool/msg m1k
+}
+if want queue; then
+	n=10000
+	[ "${BENCH_BIG:-0}" = 1 ] && n=100000
+	start_smarthost starttls
+	"$sm" -C "$conf" -odq -t -i <m1k	# makes the spool's directories
+	fill $((n - 1))
+	t0=$($timing now)
+	/usr/bin/time -v "$send" -C "$conf" -p >list.out 2>list.time
+	t1=$($timing now)
+	echo "queue: $n entries: listing $(ms "$t0" "$t1") ms," \
+	    "$(wc -l <list.out) lines, peak RSS $(rss list.time) KB"
+	id=$(ls spool/msg | sed -n "$((n / 2))p")
+	t0=$($timing now)
+	/usr/bin/time -v "$send" -C "$conf" -I "$id" >/dev/null 2>one.time || true
+	t1=$($timing now)
+	echo "queue: $n entries: -qI one entry $(ms "$t0" "$t1") ms," \
+	    "peak RSS $(rss one.time) KB"
+	set -- $($timing wait 5 m1k "$sm" -C "$conf" -odq -t -i)
+	echo "queue: $n entries: submission -odq caller wait median $1 ms"
+	t0=$($timing now)
+	/usr/bin/time -v "$send" -C "$conf" -q 2>run.time
+	t1=$($timing now)
+	settle 0 || true
+	echo "queue: $n entries: run $(ms "$t0" "$t1") ms," \
+	    "$(arrived) arrived, $(sessions) sessions, peak RSS" \
+	    "$(rss run.time) KB, $(ls spool/msg | wc -l) left"
+	stop_smarthost
+fi
