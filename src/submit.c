@@ -170,7 +170,7 @@ submit_status(int status)
 int
 submit_close(struct submit *s, char *id, size_t idlen, char **cause)
 {
-	char	 buf[64];
+	char	 buf[64], *why = NULL;
 	int	 status, ex;
 
 	close(s->frame_fd);
@@ -182,19 +182,28 @@ submit_close(struct submit *s, char *id, size_t idlen, char **cause)
 			return (EX_TEMPFAIL);
 		}
 	submit_read_err(s, cause);
-	if ((ex = submit_status(status)) != 0) {
+	buf[strcspn(buf, "\n")] = '\0';
+	/*
+	 * The id is printed only once the entry is durable: then it is
+	 * queued, however the writer ended (killed right after, say).
+	 */
+	if (spool_id_valid(buf) && (ex = submit_status(status)) != 0)
+		xasprintf(&why, "queued as %s, but the spool writer then "
+		    "failed (exit %d)", buf, ex);
+	else if ((ex = submit_status(status)) != 0) {
 		if (*cause == NULL)
 			xasprintf(cause, "the spool writer failed (exit %d)",
 			    ex);
 		return (ex == EX_OK ? EX_TEMPFAIL : ex);
 	}
-	if (*cause != NULL) {
+	if (*cause != NULL || why != NULL) {
 		/* Queued, but it had something to say: say it. */
-		fprintf(stderr, MF_PROGNAME ": %s\n", *cause);
+		fprintf(stderr, MF_PROGNAME ": %s\n", *cause != NULL ? *cause :
+		    why);
 		free(*cause);
 		*cause = NULL;
+		free(why);
 	}
-	buf[strcspn(buf, "\n")] = '\0';
 	if (!spool_id_valid(buf) || strlcpy(id, buf, idlen) >= idlen) {
 		xasprintf(cause, "the spool writer gave no queue id");
 		return (EX_TEMPFAIL);

@@ -376,6 +376,7 @@ ATF_TC_BODY(cache, tc)
 	ATF_REQUIRE(chmod("q/oauth2", 0755) == 0);
 	ATF_CHECK(oauth2_cache_lock(&c, &cause) < 0);
 	ATF_CHECK(cause != NULL && strstr(cause, "chmod 0770") != NULL);
+	free(cause);
 	conf_free(&c);
 }
 
