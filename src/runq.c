@@ -25,7 +25,9 @@
  * something, a new one is opened for them (at most RUNQ_RECONNECT_MAX
  * times: servers that limit messages per connection); otherwise the run
  * stops and they wait for the next run.  A smarthost that cannot be
- * reached defers the entries of the current batch (one attempt each).
+ * reached defers the entries of the current batch (one attempt each),
+ * and those that submissions left to this run meanwhile (see Limits):
+ * each submission gets its attempt, as if its own run had made it.
  *
  * Outcomes.  The run prints nothing.  Each entry it touches ends in one
  * struct runq_outcome (runq.h) handed to the caller's done() hook after
@@ -102,6 +104,7 @@ struct runq_ctx {
 	int			 token_renewed;	/* OAuth2: once per run */
 	int			 reconnects;
 	int			 stop;		/* no more sessions this run */
+	char			*down;		/* why no session could open */
 	int			 slot;		/* session slot held, or -1 */
 	int			 mark;		/* limit_run_mark(), or -1 */
 	char			**ids;		/* the last listing of msg/ */
@@ -170,6 +173,8 @@ static int	 runq_slot(struct runq_ctx *);
 static int	 runq_fresh(struct runq_ctx *);
 static int	 runq_linger(struct runq_ctx *);
 static int	 runq_list(struct runq_ctx *);
+static void	 runq_defer_arrivals(struct runq_ctx *, struct runq_batch *);
+static void	 runq_defer_batch(struct runq_ctx *, struct runq_batch *);
 static void	 runq_limited(struct runq_ctx *, struct runq_batch *, size_t,
 		    const char *);
 
@@ -483,8 +488,11 @@ runq_retry_bounce(struct runq_ctx *ctx, struct spool_entry *e)
 	} else if (pending == 0) {
 		runq_remove(ctx, e);
 		runq_emit(ctx, e, &t, RUNQ_W_BOUNCED, NULL);
-	} else
+	} else {
+		/* Saved now: the entry may not be due, and one bounce is enough. */
+		runq_hold(ctx, e);
 		rv = 0;
+	}
 	free(t.r);
 	return (rv);
 }
@@ -605,7 +613,16 @@ runq_take(struct runq_ctx *ctx, struct runq_batch *b, const char *id,
 		(void)runq_take_refused(ctx, e, id, r, forced);
 		return;
 	}
-	if (forced)
+	/*
+	 * The run after a submission is there for its entry's first
+	 * attempt: the run it was left to made it already (see
+	 * runq_defer_arrivals).
+	 */
+	if (forced && ctx->ro->defer && e->attempts > 0) {
+		log_debug("id=%s: already tried by another queue run", id);
+		runq_close_entry(e);
+		return;
+	}
 	if (runq_retry_bounce(ctx, e) == -1) {
 		runq_close_entry(e);
 		return;
@@ -762,6 +779,9 @@ runq_run(const struct conf *conf, const struct runq_opts *ro,
 		if (ctx.stop || ro->only || !runq_fresh(&ctx))
 			break;
 	}
+	if (ctx.down != NULL && !ro->only)
+		runq_defer_arrivals(&ctx, b);
+	free(ctx.down);
 	free(b);
 	if (ctx.password != NULL)
 		freezero(ctx.password, strlen(ctx.password));
@@ -787,7 +807,7 @@ runq_connect(struct runq_ctx *ctx, struct runq_batch *b)
 	if (!ctx->have_password && secret_needed(conf) &&
 	    secret_read(conf, &ctx->password, &cause) != 0) {
 		runq_defer_all(ctx, b, cause);
-		free(cause);
+		ctx->down = cause;
 		ctx->stop = 1;
 		return (-1);
 	}
@@ -805,7 +825,7 @@ runq_connect(struct runq_ctx *ctx, struct runq_batch *b)
 	}
 	if (ctx->s == NULL) {
 		runq_defer_all(ctx, b, cause);
-		free(cause);
+		ctx->down = cause != NULL ? cause : xstrdup("error");
 		ctx->stop = 1;
 		return (-1);
 	}
@@ -953,6 +973,49 @@ runq_linger(struct runq_ctx *ctx)
 			return (runq_fresh(ctx));
 	}
 	return (0);
+}
+
+/*
+ * The run stopped because no session could be opened (ctx->down says
+ * why).  Submissions that arrived meanwhile left their entries to this
+ * run (runq_slot): defer them for the same reason, without trying the
+ * smarthost again, so that each gets the attempt its own run would
+ * have made instead of waiting, never tried, for a periodic run.
+ * Entries of the run's listing that it did not reach stay untouched.
+ */
+static void
+runq_defer_arrivals(struct runq_ctx *ctx, struct runq_batch *b)
+{
+	char	**old = ctx->ids;
+	size_t	  nold = ctx->nids, i;
+
+	ctx->ids = NULL;
+	ctx->nids = ctx->next = 0;
+	if (runq_list(ctx) == -1)
+		goto out;
+	b->n = 0;
+	for (i = 0; i < ctx->nids; i++) {
+		if (!runq_seen(ctx, ctx->ids[i]) && (nold == 0 ||
+		    bsearch(&ctx->ids[i], old, nold, sizeof(*old),
+		    runq_cmp) == NULL))
+			runq_take(ctx, b, ctx->ids[i], 0);
+		if (b->n == RUNQ_BATCH_MAX || (b->n > 0 && i + 1 == ctx->nids))
+			runq_defer_batch(ctx, b);
+	}
+out:
+	spool_list_free(old, nold);
+}
+
+/* Defer every entry of b without a session (ctx->down says why). */
+static void
+runq_defer_batch(struct runq_ctx *ctx, struct runq_batch *b)
+{
+	size_t	 i;
+
+	for (i = 0; i < b->n; i++)
+		runq_prepare(&b->e[i], &b->m[i]);
+	runq_defer_all(ctx, b, ctx->down);
+	runq_free_batch(b);
 }
 
 /* Whether msg/ holds an entry this run has not looked at yet. */

@@ -150,6 +150,10 @@ explicit_q_all_body()
 	done
 	wait_idle
 	[ "$(q_count)" -eq 5 ] || atf_fail "$(q_count) entries queued, wanted 5"
+	# Each had its attempt, even those left to a run that was failing.
+	"$MF_SEND" -C "$PWD/mailferry.conf" -p >mailq.out
+	n=$(grep -c '^  next: .*  attempts: 1  ' mailq.out)
+	[ "$n" -eq 5 ] || { cat mailq.out >&2; atf_fail "$n of 5 entries tried"; }
 
 	mf_smarthost_start
 	MF_DELIVERY=background mf_conf
@@ -188,6 +192,40 @@ explicit_q_all_cleanup()
 	[ -s runner.pid ] && kill -KILL "$(cat runner.pid)" 2>/dev/null
 	mf_smarthost_stop
 }
+
+atf_test_case down_arrivals cleanup
+down_arrivals_head()
+{
+	atf_set descr "smarthost unreachable: a submission left to the run that is failing to connect gets its attempt too (deferred, attempts 1), never waits untried"
+	atf_set timeout 60
+}
+down_arrivals_body()
+{
+	mf_certs
+	# The greeting comes after 2 s, and is a 421: no session.
+	echo "on CONNECT stall 2 reply 421 4.3.2 busy" >script
+	mf_smarthost_start -s script
+	MF_DELIVERY=background mf_conf
+	q_set retry 1h
+	q_set max_retry 1h
+	quiet submit first -f alice@example.net bob@example.net
+	# Its run holds the queue (connected, awaiting the greeting)...
+	i=0
+	until [ -e rec/session.1/transcript ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && atf_fail "the first run never connected"
+		sleep 0.1
+	done
+	# ... so the second submission's run leaves its entry to it.
+	quiet submit second -f alice@example.net bob@example.net
+	wait_idle
+	[ "$(q_count)" -eq 2 ] || atf_fail "$(q_count) entries, wanted 2"
+	"$MF_SEND" -C "$PWD/mailferry.conf" -p >mailq.out
+	n=$(grep -c '^  next: .*  attempts: 1  last: .*: 421 4.3.2 busy' mailq.out)
+	[ "$n" -eq 2 ] || { cat mailq.out >&2; atf_fail "$n of 2 entries deferred"; }
+	atf_check -o inline:"1\n" cat rec/sessions
+}
+down_arrivals_cleanup() { mf_smarthost_stop; }
 
 atf_test_case partial_4xx cleanup
 partial_4xx_head()
@@ -279,6 +317,49 @@ bounce_5xx_body()
 	[ "$(q_count)" -eq 0 ] || atf_fail "left in the queue"
 }
 bounce_5xx_cleanup() { mf_smarthost_stop; }
+
+atf_test_case bounce_kept_retried cleanup
+bounce_kept_retried_head()
+{
+	atf_set descr "a bounce that could not be queued last time (recipient 'bouncing') is queued by the next ordinary run, even when the entry is not due"
+	atf_set timeout 60
+}
+bounce_kept_retried_body()
+{
+	mf_smarthost_start
+	MF_DELIVERY=queue mf_conf
+	q_set retry 1h
+	q_set max_retry 1h
+	ok submit 'Kept' -f alice@example.net bob@example.net carol@example.net
+	id=$(ls spool/msg)
+	# As a run leaves it when the disk was full for the bounce: bob
+	# refused, his bounce not queued; carol deferred for an hour.
+	now=$(date +%s)
+	cat >spool/state/$id <<EOF2
+mailferry-state 1
+id $id
+attempts 1
+last_attempt $((now - 60))
+next_attempt $((now + 3000))
+warned 0
+last_error 451 4.3.0 try later
+rcpt 0 bouncing 550 5.1.1 no such user
+rcpt 1 pending 451 4.3.0 try later
+EOF2
+	quiet "$MF_SENDMAIL" -C "$PWD/mailferry.conf" --run-due
+	mf_wait_sessions 1
+	check_dsn 1 1 alice@example.net bob@example.net failed 5.1.1 'Kept'
+	[ ! -e rec/session.1/msg.2.env ] || atf_fail "carol's copy went early"
+	grep -q '^rcpt 0 failed' spool/state/$id || atf_fail "state: $(cat spool/state/$id)"
+	grep -q '^rcpt 1 pending' spool/state/$id || atf_fail "state: $(cat spool/state/$id)"
+	# Nothing pending any more: the entry goes with its bounce.
+	sed -i 's/^rcpt 1 pending.*/rcpt 1 bouncing 554 5.7.1 content refused/' spool/state/$id
+	quiet "$MF_SENDMAIL" -C "$PWD/mailferry.conf" --run-due
+	mf_wait_sessions 2
+	check_dsn 2 1 alice@example.net carol@example.net failed 5.7.1 'Kept'
+	[ "$(q_count)" -eq 0 ] || atf_fail "left in the queue: $(ls spool/msg)"
+}
+bounce_kept_retried_cleanup() { mf_smarthost_stop; }
 
 atf_test_case bounce_local_sender cleanup
 bounce_local_sender_head()
@@ -862,8 +943,10 @@ atf_init_test_cases()
 	atf_add_test_case log_escapes
 	atf_add_test_case down_then_up
 	atf_add_test_case explicit_q_all
+	atf_add_test_case down_arrivals
 	atf_add_test_case partial_4xx
 	atf_add_test_case bounce_5xx
+	atf_add_test_case bounce_kept_retried
 	atf_add_test_case bounce_local_sender
 	atf_add_test_case bounce_of_bounce
 	atf_add_test_case expire
