@@ -35,6 +35,7 @@
 
 #include "mailferry.h"
 #include "addr.h"
+#include "util.h"
 
 #define ADDR_BUF	(SMTP_ADDR_MAX * 2 + 8)
 
@@ -97,7 +98,6 @@ static int	 parse_addr_spec(struct parse *, int);
 static int	 parse_domain(struct parse *, struct sbuf *);
 static void	 sb_add(struct sbuf *, const char *, size_t);
 static void	 sb_word(struct sbuf *, const char *, size_t, enum tok_type);
-static int	 is_dot_atom(const char *, size_t);
 static void	 cb_list(struct parse *, const char *, size_t);
 static void	 cb_offsets(struct parse *, const char *, size_t);
 static const char *find_at(const char *);
@@ -333,23 +333,6 @@ sb_word(struct sbuf *sb, const char *s, size_t len, enum tok_type type)
 }
 
 static int
-is_dot_atom(const char *s, size_t len)
-{
-	size_t	 i;
-
-	if (len == 0 || s[0] == '.' || s[len - 1] == '.')
-		return (0);
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (s[i + 1] == '.')
-				return (0);
-		} else if (!is_atext(s[i]))
-			return (0);
-	}
-	return (1);
-}
-
-static int
 parse_domain(struct parse *ps, struct sbuf *sb)
 {
 	struct tok	*tk;
@@ -417,7 +400,7 @@ parse_addr_spec(struct parse *ps, int split_ws)
 		return (addr_err(ps, "address too long"));
 
 	o = 0;
-	if (is_dot_atom(local.b, local.len)) {
+	if (util_dot_string(local.b, local.len, is_atext)) {
 		memcpy(out, local.b, local.len);
 		o = local.len;
 	} else {

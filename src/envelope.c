@@ -55,13 +55,13 @@
 
 #include "mailferry.h"
 #include "envelope.h"
+#include "util.h"
 
 static size_t	envelope_utf8(const unsigned char *, size_t, uint32_t *);
 static int	envelope_bad_cp(uint32_t);
 static int	envelope_chars(const char *, size_t, const char **);
 static int	envelope_atext(unsigned char);
 static int	envelope_quoted(const char *, size_t);
-static int	envelope_dot_string(const char *, size_t);
 static int	envelope_label(const char *, size_t);
 static int	envelope_literal(const char *, size_t);
 static const char *envelope_split(const char *, size_t);
@@ -165,24 +165,6 @@ envelope_quoted(const char *s, size_t len)
 	return (1);
 }
 
-/* Dot-string: atoms separated by single dots. */
-static int
-envelope_dot_string(const char *s, size_t len)
-{
-	size_t	 i;
-
-	if (len == 0 || s[0] == '.' || s[len - 1] == '.')
-		return (0);
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (s[i + 1] == '.')
-				return (0);
-		} else if (!envelope_atext((unsigned char)s[i]))
-			return (0);
-	}
-	return (1);
-}
-
 /* Check a local part (len octets, no '@' after it). */
 int
 envelope_valid_localpart(const char *s, size_t len, const char **why)
@@ -196,7 +178,7 @@ envelope_valid_localpart(const char *s, size_t len, const char **why)
 	else if (s[0] == '-')
 		*why = "address begins with '-' (looks like an option)";
 	else if (s[0] == '"' ? !envelope_quoted(s, len) :
-	    !envelope_dot_string(s, len))
+	    !util_dot_string(s, len, envelope_atext))
 		*why = "bad local part";
 	else
 		return (0);

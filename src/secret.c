@@ -84,7 +84,7 @@
 
 static int	 secret_slurp(const char *, const char *, char *, size_t,
 		    size_t *, char **);
-static int	 secret_file(const char *, char **, char **);
+static int	 secret_file(const char *, const char *, char **, char **);
 static int	 secret_open(const char *, const char *, int *, char **);
 static int	 secret_resolve(const char *, const char *, char *, size_t,
 		    struct stat *, char **);
@@ -112,7 +112,8 @@ secret_read(const struct conf *c, char **password, char **cause)
 	if (c->oauth2_provider != CONF_OAUTH2_NONE)
 		return (oauth2_get(c, 0, password, NULL, cause));
 	if (c->password_file != NULL)
-		return (secret_file(c->password_file, password, cause));
+		return (secret_file("password_file", c->password_file, password,
+		    cause));
 	if (c->password_command != NULL)
 		return (secret_command(c, password, cause));
 	xasprintf(cause, "%s: neither password_file nor password_command "
@@ -161,30 +162,24 @@ int
 secret_read_file(const char *key, const char *path, char **out,
     char **cause)
 {
-	char		*why = NULL;
-	const char	*p;
-	int		 rc;
-
 	*out = NULL;
-	if ((rc = secret_file(path, out, &why)) == 0)
-		return (0);
-	/* Every cause of secret_file() starts with "password_file ". */
-	p = strncmp(why, "password_file ", 14) == 0 ? why + 14 : why;
-	xasprintf(cause, "%s %s", key, p);
-	free(why);
-	return (rc);
+	return (secret_file(key, path, out, cause));
 }
 
-/* The first line of a private regular file, at most 4 KiB. */
+/*
+ * The first line of a private regular file (config key key), at most
+ * 4 KiB.
+ */
 static int
-secret_file(const char *path, char **password, char **cause)
+secret_file(const char *key, const char *path, char **password,
+    char **cause)
 {
 	char		 buf[SECRET_FILE_MAX + 2];
 	const char	*what = NULL;
 	size_t		 len = 0;
 	int		 rc;
 
-	if ((rc = secret_slurp("password_file", path, buf, sizeof(buf), &len,
+	if ((rc = secret_slurp(key, path, buf, sizeof(buf), &len,
 	    cause)) != 0) {
 		/* A read error may leave part of the password behind. */
 		explicit_bzero(buf, sizeof(buf));
@@ -204,7 +199,7 @@ secret_file(const char *path, char **password, char **cause)
 	if (what == NULL)
 		*password = xstrndup(buf, len);
 	else
-		xasprintf(cause, "password_file %s: %s", path, what);
+		xasprintf(cause, "%s %s: %s", key, path, what);
 	explicit_bzero(buf, sizeof(buf));
 	return (what == NULL ? 0 : CONF_ERR_SYNTAX);
 }

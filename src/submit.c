@@ -187,10 +187,11 @@ submit_close(struct submit *s, char *id, size_t idlen, char **cause)
 	 * The id is printed only once the entry is durable: then it is
 	 * queued, however the writer ended (killed right after, say).
 	 */
-	if (spool_id_valid(buf) && (ex = submit_status(status)) != 0)
+	ex = submit_status(status);
+	if (spool_id_valid(buf) && ex != 0)
 		xasprintf(&why, "queued as %s, but the spool writer then "
 		    "failed (exit %d)", buf, ex);
-	else if ((ex = submit_status(status)) != 0) {
+	else if (ex != 0) {
 		if (*cause == NULL)
 			xasprintf(cause, "the spool writer failed (exit %d)",
 			    ex);

@@ -76,3 +76,26 @@ util_has_8bit(const void *p, size_t n)
 		acc |= *b++;
 	return ((acc & 0x8080808080808080ULL) != 0);
 }
+
+/*
+ * Whether the len bytes at s are a dot-string (RFC 5321) or dot-atom
+ * (RFC 5322): words of characters atext() accepts, separated by single
+ * dots, none at either end.  The two address parsers differ only in
+ * atext.
+ */
+int
+util_dot_string(const char *s, size_t len, int (*atext)(unsigned char))
+{
+	size_t	 i;
+
+	if (len == 0 || s[0] == '.' || s[len - 1] == '.')
+		return (0);
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (s[i + 1] == '.')
+				return (0);
+		} else if (!atext((unsigned char)s[i]))
+			return (0);
+	}
+	return (1);
+}

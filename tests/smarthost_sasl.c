@@ -110,6 +110,7 @@ sasl_list(char *buf, size_t size, SSL *ssl)
 	const char	*list = sh_conf.mechs[0] != '\0' ? sh_conf.mechs :
 			    SASL_DEFAULT_MECHS;
 	char		 copy[sizeof(sh_conf.mechs)], *w, *last;
+	int		 external = 0;
 
 	buf[0] = '\0';
 	snprintf(copy, sizeof(copy), "%s", list);
@@ -117,11 +118,13 @@ sasl_list(char *buf, size_t size, SSL *ssl)
 	    w = strtok_r(NULL, " ", &last)) {
 		if (!sasl_offered(w, ssl))
 			continue;
+		external |= strcasecmp(w, "EXTERNAL") == 0;
 		if (buf[0] != '\0')
 			strncat(buf, " ", size - strlen(buf) - 1);
 		strncat(buf, w, size - strlen(buf) - 1);
 	}
-	if (sh_conf.client_ca != NULL)
+	/* -V offers EXTERNAL whatever -m lists, once. */
+	if (sh_conf.client_ca != NULL && !external)
 		strncat(buf, buf[0] != '\0' ? " EXTERNAL" : "EXTERNAL",
 		    size - strlen(buf) - 1);
 }
