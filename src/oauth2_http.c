@@ -10,9 +10,18 @@
  * -v trace shows the URL and the HTTP status, never the form or reply.
  * A transport failure is temporary (-1); any HTTP status is returned
  * for the caller to judge together with the body.
+ *
+ * libcurl is loaded with dlopen() the first time it is needed, not
+ * linked: its dependencies (GnuTLS, Kerberos, LDAP, SSH... 30 shared
+ * libraries) cost every mailferry-send start 8.4 million instructions,
+ * OAuth2 configured or not (see README, Performance).  The soname is
+ * fixed and looked up in the system's library path only: in a set-id
+ * process the dynamic loader ignores LD_LIBRARY_PATH.
  */
 #include "config.h"
 
+#include <dlfcn.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +32,35 @@
 
 #define OAUTH2_CONNECT_TIMEOUT	30L	/* seconds */
 #define OAUTH2_TOTAL_TIMEOUT	60L
+#define OAUTH2_LIBCURL		"libcurl.so.4"
+
+/* The libcurl functions we call, from dlsym(). */
+struct oauth2_curl {
+	CURLcode	 (*global_init)(long);
+	CURL		*(*easy_init)(void);
+	CURLcode	 (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode	 (*easy_perform)(CURL *);
+	CURLcode	 (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void		 (*easy_cleanup)(CURL *);
+	const char	*(*easy_strerror)(CURLcode);
+	char		*(*easy_escape)(CURL *, const char *, int);
+	void		 (*free)(void *);
+};
+
+static const struct {
+	const char	*name;
+	size_t		 off;
+} oauth2_curl_syms[] = {
+	{ "curl_global_init",	offsetof(struct oauth2_curl, global_init) },
+	{ "curl_easy_init",	offsetof(struct oauth2_curl, easy_init) },
+	{ "curl_easy_setopt",	offsetof(struct oauth2_curl, easy_setopt) },
+	{ "curl_easy_perform",	offsetof(struct oauth2_curl, easy_perform) },
+	{ "curl_easy_getinfo",	offsetof(struct oauth2_curl, easy_getinfo) },
+	{ "curl_easy_cleanup",	offsetof(struct oauth2_curl, easy_cleanup) },
+	{ "curl_easy_strerror",	offsetof(struct oauth2_curl, easy_strerror) },
+	{ "curl_easy_escape",	offsetof(struct oauth2_curl, easy_escape) },
+	{ "curl_free",		offsetof(struct oauth2_curl, free) },
+};
 
 struct oauth2_buf {
 	char	*p;
@@ -30,11 +68,41 @@ struct oauth2_buf {
 	int	 over;	/* the reply exceeded OAUTH2_REPLY_MAX */
 };
 
+static const struct oauth2_curl *oauth2_curl(void);
 static size_t	 oauth2_http_write(char *, size_t, size_t, void *);
-static CURL	*oauth2_http_new(const char *, const char *, const char *,
-		    struct oauth2_buf *, char *);
+static CURL	*oauth2_http_new(const struct oauth2_curl *, const char *,
+		    const char *, const char *, struct oauth2_buf *, char *);
 
-static int	 oauth2_curl_ready;
+/*
+ * libcurl, loaded and initialised once.  Without it OAuth2 cannot work
+ * at all (an installation problem, not a temporary one): say so and
+ * exit.  Nothing is lost: the queue entries stay due.
+ */
+static const struct oauth2_curl *
+oauth2_curl(void)
+{
+	static struct oauth2_curl	 cu;
+	static int			 ready;
+	void				*lib, *fn;
+	size_t				 i;
+
+	if (ready)
+		return (&cu);
+	if ((lib = dlopen(OAUTH2_LIBCURL, RTLD_NOW | RTLD_LOCAL)) == NULL)
+		mf_die(EX_UNAVAILABLE, "OAuth2 needs libcurl: %s (apt-get "
+		    "install libcurl4)", dlerror());
+	for (i = 0; i < sizeof(oauth2_curl_syms) / sizeof(oauth2_curl_syms[0]); i++) {
+		if ((fn = dlsym(lib, oauth2_curl_syms[i].name)) == NULL)
+			mf_die(EX_UNAVAILABLE, "OAuth2: %s lacks %s",
+			    OAUTH2_LIBCURL, oauth2_curl_syms[i].name);
+		/* POSIX: a data pointer from dlsym holds a function. */
+		memcpy((char *)&cu + oauth2_curl_syms[i].off, &fn, sizeof(fn));
+	}
+	if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		mf_die(EX_OSERR, "curl_global_init failed");
+	ready = 1;
+	return (&cu);
+}
 
 /*
  * POST form to url.  0 with the reply in *body (NUL-terminated, *len
@@ -45,6 +113,7 @@ int
 oauth2_post(const char *url, const char *ca_file, const char *form,
     char **body, size_t *len, long *status, char **cause)
 {
+	const struct oauth2_curl *cu = oauth2_curl();
 	struct oauth2_buf	 b;
 	char			 err[CURL_ERROR_SIZE];
 	CURL			*h;
@@ -53,25 +122,20 @@ oauth2_post(const char *url, const char *ca_file, const char *form,
 	*body = NULL;
 	*len = 0;
 	*status = 0;
-	if (!oauth2_curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			mf_die(EX_OSERR, "curl_global_init failed");
-		oauth2_curl_ready = 1;
-	}
 	memset(&b, 0, sizeof(b));
 	err[0] = '\0';
-	if ((h = oauth2_http_new(url, ca_file, form, &b, err)) == NULL) {
+	if ((h = oauth2_http_new(cu, url, ca_file, form, &b, err)) == NULL) {
 		xasprintf(cause, "%s: cannot set up the request", url);
 		return (-1);
 	}
 	log_debug("oauth2: POST %s", url);
-	rc = curl_easy_perform(h);
+	rc = cu->easy_perform(h);
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_cleanup(h);
+		cu->easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	cu->easy_cleanup(h);
 	if (rc != CURLE_OK || b.over) {
 		xasprintf(cause, "%s: %s", url, b.over ? "reply too long" :
-		    err[0] != '\0' ? err : curl_easy_strerror(rc));
+		    err[0] != '\0' ? err : cu->easy_strerror(rc));
 		if (b.p != NULL)
 			freezero(b.p, b.len);
 		return (-1);
@@ -88,49 +152,50 @@ oauth2_post(const char *url, const char *ca_file, const char *form,
 char *
 oauth2_form_escape(const char *s)
 {
+	const struct oauth2_curl *cu = oauth2_curl();
 	char	*e, *r;
 
-	if ((e = curl_easy_escape(NULL, s, 0)) == NULL)
+	if ((e = cu->easy_escape(NULL, s, 0)) == NULL)
 		mf_die(EX_OSERR, "curl_easy_escape: out of memory");
 	r = xstrdup(e);
 	explicit_bzero(e, strlen(e));
-	curl_free(e);
+	cu->free(e);
 	return (r);
 }
 
 /* The easy handle with every option above; NULL if one is refused. */
 static CURL *
-oauth2_http_new(const char *url, const char *ca_file, const char *form,
-    struct oauth2_buf *b, char *err)
+oauth2_http_new(const struct oauth2_curl *cu, const char *url,
+    const char *ca_file, const char *form, struct oauth2_buf *b, char *err)
 {
 	CURL	*h;
 	int	 bad = 0;
 
-	if ((h = curl_easy_init()) == NULL)
+	if ((h = cu->easy_init()) == NULL)
 		return (NULL);
-	bad |= curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_SSLVERSION,
+	bad |= cu->easy_setopt(h, CURLOPT_URL, url) != CURLE_OK;
+	bad |= cu->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK;
+	bad |= cu->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+	bad |= cu->easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK;
+	bad |= cu->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
+	bad |= cu->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
+	bad |= cu->easy_setopt(h, CURLOPT_SSLVERSION,
 	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK;
 	if (ca_file != NULL)
-		bad |= curl_easy_setopt(h, CURLOPT_CAINFO, ca_file) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
+		bad |= cu->easy_setopt(h, CURLOPT_CAINFO, ca_file) != CURLE_OK;
+	bad |= cu->easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
 	    OAUTH2_CONNECT_TIMEOUT) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT, OAUTH2_TOTAL_TIMEOUT) !=
+	bad |= cu->easy_setopt(h, CURLOPT_TIMEOUT, OAUTH2_TOTAL_TIMEOUT) !=
 	    CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, "mailferry") != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, form) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, oauth2_http_write) !=
+	bad |= cu->easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= cu->easy_setopt(h, CURLOPT_USERAGENT, "mailferry") != CURLE_OK;
+	bad |= cu->easy_setopt(h, CURLOPT_POSTFIELDS, form) != CURLE_OK;
+	bad |= cu->easy_setopt(h, CURLOPT_WRITEFUNCTION, oauth2_http_write) !=
 	    CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, b) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err) != CURLE_OK;
+	bad |= cu->easy_setopt(h, CURLOPT_WRITEDATA, b) != CURLE_OK;
+	bad |= cu->easy_setopt(h, CURLOPT_ERRORBUFFER, err) != CURLE_OK;
 	if (bad) {
-		curl_easy_cleanup(h);
+		cu->easy_cleanup(h);
 		return (NULL);
 	}
 	return (h);

@@ -16,7 +16,7 @@ cc=${FUZZ_CC:-clang}
 flags="-g -O1 -std=c11 -fsanitize=address,undefined -fno-sanitize-recover=all"
 incs="-I$build -I$src/src -I$src/compat $(pkg-config --cflags libbsd-overlay openssl inih libcurl json-c)"
 defs="-DMF_CONF_PATH=\"/nonexistent/mailferry.conf\" -DMF_LIBEXECDIR=\"/nonexistent\" -DMF_QUEUE_DIR=\"/nonexistent\" -DMF_SECRET_PATH=\"/nonexistent\""
-libs="$(pkg-config --libs libbsd-overlay openssl inih libcurl json-c)"
+libs="$(pkg-config --libs libbsd-overlay openssl inih json-c)"
 
 objs=
 for f in "$src"/src/*.c "$src"/compat/*.c; do
