@@ -114,6 +114,8 @@ struct runq_ctx {
 	char			**seen;		/* ids taken, sorted */
 	size_t			 nseen;
 	size_t			 seencap;
+	char			**removed;	/* msg/ gone, state not yet */
+	size_t			 nremoved;
 };
 
 /* The recipients an outcome is about, and what the attempt saw. */
@@ -151,6 +153,7 @@ static int	 runq_bounce(struct runq_ctx *, struct spool_entry *,
 		    enum dsn_kind);
 static void	 runq_hold(struct runq_ctx *, struct spool_entry *);
 static void	 runq_remove(struct runq_ctx *, struct spool_entry *);
+static void	 runq_sync_removed(struct runq_ctx *);
 static size_t	 runq_collect(struct runq_ctx *, struct runq_batch *);
 static void	 runq_prepare(struct spool_entry *, struct smtp_msg *);
 static int	 runq_connect(struct runq_ctx *, struct runq_batch *);
@@ -548,10 +551,37 @@ runq_remove(struct runq_ctx *ctx, struct spool_entry *e)
 {
 	char	*cause = NULL;
 
-	if (spool_remove(ctx->conf->queue_dir, e, &cause) == -1) {
+	if (spool_unlink_msg(ctx->conf->queue_dir, e->id, &cause) == -1) {
 		log_warnx("id=%s: %s", e->id, cause);
 		free(cause);
+		return;
 	}
+	if (ctx->removed == NULL)
+		ctx->removed = xcalloc(RUNQ_BATCH_MAX, sizeof(*ctx->removed));
+	ctx->removed[ctx->nremoved++] = xstrdup(e->id);
+	if (ctx->nremoved == RUNQ_BATCH_MAX)
+		runq_sync_removed(ctx);
+}
+
+/*
+ * Make the removals of the entries delivered so far durable, with one
+ * fsync of msg/ and one of state/ for all of them (spool_state.c): after
+ * each batch and before the run ends.
+ */
+static void
+runq_sync_removed(struct runq_ctx *ctx)
+{
+	char	*cause = NULL;
+	size_t	 i;
+
+	if (spool_sync_removed(ctx->conf->queue_dir, ctx->removed,
+	    ctx->nremoved, &cause) == -1) {
+		log_warnx("queue %s: %s", ctx->conf->queue_dir, cause);
+		free(cause);
+	}
+	for (i = 0; i < ctx->nremoved; i++)
+		free(ctx->removed[i]);
+	ctx->nremoved = 0;
 }
 
 /*
@@ -766,6 +796,7 @@ runq_run(const struct conf *conf, const struct runq_opts *ro,
 				n += (int)b->n;
 				runq_deliver(&ctx, b);
 				runq_free_batch(b);
+				runq_sync_removed(&ctx);
 			}
 			runq_free_batch(b);
 		} while (!ctx.stop && ctx.s != NULL && ro->defer &&
@@ -781,6 +812,8 @@ runq_run(const struct conf *conf, const struct runq_opts *ro,
 	}
 	if (ctx.down != NULL && !ro->only)
 		runq_defer_arrivals(&ctx, b);
+	runq_sync_removed(&ctx);
+	free(ctx.removed);
 	free(ctx.down);
 	free(b);
 	if (ctx.password != NULL)

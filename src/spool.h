@@ -140,6 +140,8 @@ int	 spool_state_write(const char *, const struct spool_entry *, char **);
 int	 spool_list(const char *, char ***, size_t *, char **);
 void	 spool_list_free(char **, size_t);
 int	 spool_remove(const char *, const struct spool_entry *, char **);
+int	 spool_unlink_msg(const char *, const char *, char **);
+int	 spool_sync_removed(const char *, char *const *, size_t, char **);
 int	 spool_quarantine(const char *, const char *, char **);
 int	 spool_clean_tmp(const char *, time_t, char **);
 

@@ -1202,6 +1202,63 @@ ATF_TC_BODY(list_remove_quarantine, tc)
 	free(dir);
 }
 
+/*
+ * A queue run's bulk removal: the message files go at once, their state
+ * files only in spool_sync_removed(), after msg/ is synced (never an
+ * entry that looks fresh); a missing state file is no error, a missing
+ * state/ directory is.
+ */
+ATF_TC_WITHOUT_HEAD(bulk_remove);
+ATF_TC_BODY(bulk_remove, tc)
+{
+	struct spool_meta	 m;
+	struct spool_entry	 e;
+	enum spool_error	 err;
+	char			*dir, *frame, ids[3][SPOOL_ID_LEN + 1], *list[3];
+	char			*cause = NULL, *path;
+	size_t			 flen, i;
+
+	dir = mkspool();
+	sample_meta(&m);
+	frame = build_frame(&m, "x\r\n", 3, &flen);
+	for (i = 0; i < 3; i++) {
+		ATF_REQUIRE(commit_buf(dir, frame, flen, 100, ids[i], &err) ==
+		    0);
+		list[i] = ids[i];
+	}
+	/* Two with a state file, one without. */
+	for (i = 0; i < 2; i++) {
+		ATF_REQUIRE_EQ(open_entry(dir, ids[i], LOCK_EX, &e), SPOOL_OK);
+		ATF_REQUIRE(spool_state_write(dir, &e, &cause) == 0);
+		spool_close(&e);
+	}
+	for (i = 0; i < 3; i++) {
+		ATF_REQUIRE(spool_unlink_msg(dir, ids[i], &cause) == 0);
+		/* Gone already (a crash now: the run never sent it twice). */
+		ATF_CHECK_EQ(open_entry(dir, ids[i], LOCK_EX, &e), SPOOL_GONE);
+	}
+	ATF_CHECK_EQ(count_dir(dir, "msg"), 0);
+	ATF_CHECK_EQ(count_dir(dir, "state"), 2);
+	ATF_REQUIRE(spool_sync_removed(dir, list, 3, &cause) == 0);
+	ATF_CHECK_EQ(count_dir(dir, "state"), 0);
+	ATF_CHECK(cause == NULL);
+	/* Twice is harmless; nothing to do is nothing done. */
+	ATF_CHECK(spool_unlink_msg(dir, ids[0], &cause) == 0);
+	ATF_CHECK(spool_sync_removed(dir, list, 3, &cause) == 0);
+	ATF_CHECK(spool_sync_removed(dir, list, 0, &cause) == 0);
+	/* state/ replaced by a file: said, not ignored. */
+	xasprintf(&path, "%s/state", dir);
+	ATF_REQUIRE(rmdir(path) == 0);
+	put_file(dir, "", "state", "x", 1);
+	ATF_CHECK(spool_sync_removed(dir, list, 1, &cause) == -1);
+	ATF_CHECK(cause != NULL && strstr(cause, "removing") != NULL);
+	free(cause);
+	spool_meta_free(&m);
+	free(frame);
+	free(path);
+	free(dir);
+}
+
 ATF_TC_WITHOUT_HEAD(clean_tmp);
 ATF_TC_BODY(clean_tmp, tc)
 {
@@ -1542,6 +1599,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, lock);
 	ATF_TP_ADD_TC(tp, gone_after_lock);
 	ATF_TP_ADD_TC(tp, list_remove_quarantine);
+	ATF_TP_ADD_TC(tp, bulk_remove);
 	ATF_TP_ADD_TC(tp, clean_tmp);
 	ATF_TP_ADD_TC(tp, commit_canon);
 	ATF_TP_ADD_TC(tp, write_failure);
