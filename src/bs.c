@@ -47,6 +47,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -838,7 +839,15 @@ bs_data_end(struct bs *bs, struct bs_feed *f)
 	    (bs->opts->delivery == OPTS_DELIVERY_DEFAULT &&
 	    bs->conf->delivery == CONF_DELIVERY_QUEUE))
 		return;
-	/* Never wait here: the client's timeout runs (Symfony: 60 s). */
+	/*
+	 * Never wait here: the client's timeout runs (Symfony: 60 s).  The
+	 * senders started for earlier messages are our children (submit.c
+	 * spawns, it does not double-fork): reap those that are done, so a
+	 * long session leaves no zombies.  Every other child has been
+	 * waited for by now.
+	 */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 	memset(&req, 0, sizeof(req));
 	req.op = SUBMIT_OP_AFTER_BACKGROUND;
 	req.conf_path = bs->conf_arg;

@@ -15,6 +15,7 @@ struct submit {
 	int	 id_fd;		/* its stdout: the queue id */
 	int	 err_fd;	/* its stderr: why it refused */
 	int	 broken;	/* it went away while we wrote */
+	char	*spawn_error;	/* it could not be started (pid -1) */
 };
 
 /* What mailferry-send is asked to do. */

@@ -37,6 +37,7 @@ while IFS= read -r cmd; do
 			esac
 		done ;;
 	CLOSE)	eval "exec $in>&-" ;;
+	'!'*)	MF_BS_PID=$MF_PID bash -c "${cmd#!}" || exit 4 ;;
 	EOF)
 		while IFS= read -r -t 10 line <&"$out"; do
 			printf '%s\n' "${line%$'\r'}"
@@ -444,6 +445,71 @@ END
 }
 background_cleanup() { mf_smarthost_stop; }
 
+atf_test_case background_reaped cleanup
+background_reaped_head()
+{
+	atf_set descr "a long -bs session leaves no zombie senders behind"
+}
+background_reaped_body()
+{
+	mf_smarthost_start
+	MF_DELIVERY=background mf_conf
+	bs_setup
+	# sessions N: wait until the smarthost saw N sessions end, and
+	# their senders exit (they QUIT, then close: 0.5 s is plenty).
+	cat >sessions <<'EOF'
+i=0
+while [ "$(cat rec/sessions 2>/dev/null || echo 0)" -lt "$1" ]; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || exit 1
+	sleep 0.1
+done
+sleep 0.5
+EOF
+	# zombies: how many exited children mailferry -bs has not reaped
+	# (MF_BS_PID is the coprocess, mailferry its child).
+	cat >zombies <<'EOF'
+for c in $(pgrep -P "$MF_BS_PID"); do
+	for g in $(pgrep -P "$c"); do
+		awk '{ print $3 }' "/proc/$g/stat"
+	done
+done | grep -c Z >zombies.out
+EOF
+	m='MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA'
+	bs_chat <<END
+<1
+>EHLO x
+<1
+>$m
+<3
+>Subject: one\r\n\r\nbody\r\n.
+<1
+!sh sessions 1
+>$m
+<3
+>Subject: two\r\n\r\nbody\r\n.
+<1
+!sh sessions 2
+>$m
+<3
+>Subject: three\r\n\r\nbody\r\n.
+<1
+!sh sessions 3
+!sh zombies || true
+>QUIT
+EOF
+END
+	bs_check_exit 0
+	[ "$(grep -c '^250 2\.0\.0 Ok: queued as' out)" -eq 3 ] ||
+	    atf_fail "three queued replies expected: $(cat out)"
+	# Two senders exited before the third message came: reaped then.
+	# The third one's may still be a zombie, its parent busy reading.
+	[ -s zombies.out ] || atf_fail "no zombie count"
+	[ "$(cat zombies.out)" -le 1 ] ||
+	    atf_fail "$(cat zombies.out) zombie senders left"
+}
+background_reaped_cleanup() { mf_smarthost_stop; }
+
 atf_test_case quoted_space cleanup
 quoted_space_head()
 {
@@ -574,6 +640,7 @@ atf_init_test_cases()
 	atf_add_test_case rset_and_sequence
 	atf_add_test_case quit_only
 	atf_add_test_case background
+	atf_add_test_case background_reaped
 	atf_add_test_case quoted_space
 	atf_add_test_case control_rcpt
 	atf_add_test_case option_like
