@@ -132,7 +132,7 @@ health_check(const struct conf *conf, const struct health_limits *l,
 	memset(res, 0, sizeof(*res));
 	hs.res = res;
 	hs.now = now;
-	if (mailq_scan(conf, health_entry, &hs, &res->cause) == -1) {
+	if (mailq_scan(conf, 0, health_entry, &hs, &res->cause) == -1) {
 		res->status = HEALTH_UNKNOWN;
 		return;
 	}

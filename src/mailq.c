@@ -59,6 +59,12 @@
 #include "spool.h"
 
 /* What the listing callbacks share. */
+/* mailq_scan()'s place in the queue: after this id, up to that one. */
+struct mailq_window {
+	char	 after[SPOOL_ID_LEN + 1];
+	char	 last[SPOOL_ID_LEN + 1];
+};
+
 struct mailq_out {
 	FILE		*f;
 	time_t		 now;
@@ -140,34 +146,61 @@ mailq_entry(FILE *f, const struct spool_entry *e, time_t now)
 	}
 }
 
+/* spool_list_oldest()'s filter: listed already, or arrived since. */
+static int
+mailq_skip(void *arg, const char *id)
+{
+	const struct mailq_window	*w = arg;
+
+	return (strcmp(id, w->after) <= 0 ||
+	    (w->last[0] != '\0' && strcmp(id, w->last) > 0));
+}
+
 /*
  * Call fn for every readable entry of the queue, unlocked (a listing
- * never waits for a delivery).  Returns 0, or -1 with cause if the
- * queue cannot be listed.
+ * never waits for a delivery), oldest first.  The queue is read window
+ * entries at a time (0: SPOOL_WINDOW), so that memory stays flat
+ * however long the queue; entries that arrive meanwhile are left out, as a
+ * single listing would.  Returns 0, or -1 with cause if the queue
+ * cannot be listed.
  */
 int
-mailq_scan(const struct conf *conf, void (*fn)(const struct spool_entry *,
-    void *), void *arg, char **cause)
+mailq_scan(const struct conf *conf, size_t window,
+    void (*fn)(const struct spool_entry *, void *), void *arg, char **cause)
 {
 	struct spool_entry	 e;
+	struct mailq_window	 w;
 	char			**ids = NULL, *why = NULL;
+	char			 newest[SPOOL_ID_LEN + 1] = "";
 	size_t			 nids = 0, i;
 
-	if (spool_list(conf->queue_dir, &ids, &nids, cause) == -1)
-		return (-1);
-	for (i = 0; i < nids; i++) {
-		memset(&e, 0, sizeof(e));
-		if (spool_open(conf->queue_dir, ids[i], 0, &e, &why) !=
-		    SPOOL_OK) {
-			/* Delivered and removed meanwhile, or corrupt. */
-			free(why);
-			why = NULL;
-			continue;
+	memset(&w, 0, sizeof(w));
+	if (window == 0)
+		window = SPOOL_WINDOW;
+	do {
+		if (spool_list_oldest(conf->queue_dir, window,
+		    mailq_skip, &w, newest, &ids, &nids, cause) == -1)
+			return (-1);
+		/* The first listing sets the end. */
+		if (w.last[0] == '\0')
+			memcpy(w.last, newest, sizeof(w.last));
+		for (i = 0; i < nids; i++) {
+			memset(&e, 0, sizeof(e));
+			if (spool_open(conf->queue_dir, ids[i], 0, &e,
+			    &why) != SPOOL_OK) {
+				/* Delivered and removed meanwhile, or
+				 * corrupt. */
+				free(why);
+				why = NULL;
+				continue;
+			}
+			fn(&e, arg);
+			spool_close(&e);
 		}
-		fn(&e, arg);
-		spool_close(&e);
-	}
-	spool_list_free(ids, nids);
+		if (nids > 0)
+			memcpy(w.after, ids[nids - 1], sizeof(w.after));
+		spool_list_free(ids, nids);
+	} while (nids == window);
 	return (0);
 }
 
@@ -194,7 +227,7 @@ mailq_list(const struct conf *conf, FILE *f)
 	memset(&o, 0, sizeof(o));
 	o.f = f;
 	o.now = time(NULL);
-	if (mailq_scan(conf, mailq_text, &o, &cause) == -1) {
+	if (mailq_scan(conf, 0, mailq_text, &o, &cause) == -1) {
 		fprintf(stderr, MF_PROGNAME ": %s\n", cause);
 		free(cause);
 		return (-1);
@@ -296,7 +329,7 @@ mailq_list_json(const struct conf *conf, FILE *f)
 	o.now = time(NULL);
 	o.f = f;
 	/* Nothing on stdout unless the queue can be listed. */
-	if (mailq_scan(conf, mailq_json_entry, &o, &cause) == -1) {
+	if (mailq_scan(conf, 0, mailq_json_entry, &o, &cause) == -1) {
 		fprintf(stderr, MF_PROGNAME ": %s\n", cause);
 		free(cause);
 		return (-1);

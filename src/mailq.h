@@ -9,7 +9,7 @@
 #include "conf.h"
 #include "spool.h"
 
-int	mailq_scan(const struct conf *,
+int	mailq_scan(const struct conf *, size_t,
 	    void (*)(const struct spool_entry *, void *), void *, char **);
 int	mailq_list(const struct conf *, FILE *);
 int	mailq_list_json(const struct conf *, FILE *);

@@ -107,11 +107,13 @@ struct runq_ctx {
 	char			*down;		/* why no session could open */
 	int			 slot;		/* session slot held, or -1 */
 	int			 mark;		/* limit_run_mark(), or -1 */
-	char			**ids;		/* the last listing of msg/ */
+	char			**ids;		/* the window of msg/ */
 	size_t			 nids;
 	size_t			 next;		/* runq_collect()'s cursor */
+	char			 newest[SPOOL_ID_LEN + 1]; /* listed so far */
+	char			 after[SPOOL_ID_LEN + 1]; /* runq_skip_old() */
 	int			 forced_done;
-	char			**seen;		/* ids taken, sorted */
+	char			(*seen)[SPOOL_ID_LEN + 1]; /* sorted */
 	size_t			 nseen;
 	size_t			 seencap;
 	char			**removed;	/* msg/ gone, state not yet */
@@ -175,7 +177,9 @@ static double	 runq_delay(const struct spool_entry *);
 static int	 runq_slot(struct runq_ctx *);
 static int	 runq_fresh(struct runq_ctx *);
 static int	 runq_linger(struct runq_ctx *);
-static int	 runq_list(struct runq_ctx *);
+static int	 runq_list(struct runq_ctx *, int (*)(void *, const char *));
+static int	 runq_skip_seen(void *, const char *);
+static int	 runq_skip_old(void *, const char *);
 static void	 runq_defer_arrivals(struct runq_ctx *, struct runq_batch *);
 static void	 runq_defer_batch(struct runq_ctx *, struct runq_batch *);
 static void	 runq_limited(struct runq_ctx *, struct runq_batch *, size_t,
@@ -281,16 +285,22 @@ runq_delay(const struct spool_entry *e)
 
 /* ---- the set of ids this run has taken ------------------------------ */
 
+/*
+ * Fixed-size records, so that a run over a big queue that defers or
+ * skips most of it keeps 17 bytes per entry, not a malloc'ed copy each.
+ * Delivered entries leave the set (runq_remove): msg/ no longer lists
+ * them, so the set holds only what is still queued.
+ */
 static int
 runq_cmp(const void *a, const void *b)
 {
-	return (strcmp(*(char *const *)a, *(char *const *)b));
+	return (strcmp(a, b));
 }
 
 static int
 runq_seen(const struct runq_ctx *ctx, const char *id)
 {
-	return (ctx->nseen > 0 && bsearch(&id, ctx->seen, ctx->nseen,
+	return (ctx->nseen > 0 && bsearch(id, ctx->seen, ctx->nseen,
 	    sizeof(*ctx->seen), runq_cmp) != NULL);
 }
 
@@ -300,6 +310,11 @@ runq_see(struct runq_ctx *ctx, const char *id)
 	size_t	 lo = 0, hi = ctx->nseen, mid;
 	int	 c;
 
+	if (strlen(id) != SPOOL_ID_LEN)
+		return;
+	/* Listings are sorted: the usual place is the end. */
+	if (hi > 0 && strcmp(ctx->seen[hi - 1], id) < 0)
+		lo = hi;
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
 		if ((c = strcmp(ctx->seen[mid], id)) == 0)
@@ -316,24 +331,38 @@ runq_see(struct runq_ctx *ctx, const char *id)
 	}
 	memmove(&ctx->seen[lo + 1], &ctx->seen[lo],
 	    (ctx->nseen - lo) * sizeof(*ctx->seen));
-	ctx->seen[lo] = xstrdup(id);
+	memcpy(ctx->seen[lo], id, sizeof(*ctx->seen));
 	ctx->nseen++;
 }
 
 static void
 runq_unsee(struct runq_ctx *ctx, const char *id)
 {
-	char	**p;
+	char	(*p)[SPOOL_ID_LEN + 1];
 	size_t	  i;
 
-	if (ctx->nseen == 0 || (p = bsearch(&id, ctx->seen, ctx->nseen,
+	if (ctx->nseen == 0 || (p = bsearch(id, ctx->seen, ctx->nseen,
 	    sizeof(*ctx->seen), runq_cmp)) == NULL)
 		return;
 	i = (size_t)(p - ctx->seen);
-	free(ctx->seen[i]);
 	memmove(&ctx->seen[i], &ctx->seen[i + 1],
 	    (ctx->nseen - i - 1) * sizeof(*ctx->seen));
 	ctx->nseen--;
+}
+
+/* spool_list_oldest() filters: taken already; or that, or not newer. */
+static int
+runq_skip_seen(void *arg, const char *id)
+{
+	return (runq_seen(arg, id));
+}
+
+static int
+runq_skip_old(void *arg, const char *id)
+{
+	struct runq_ctx	*ctx = arg;
+
+	return (strcmp(id, ctx->after) <= 0 || runq_seen(ctx, id));
 }
 
 /* ---- outcomes --------------------------------------------------------- */
@@ -556,6 +585,7 @@ runq_remove(struct runq_ctx *ctx, struct spool_entry *e)
 		free(cause);
 		return;
 	}
+	runq_unsee(ctx, e->id);
 	if (ctx->removed == NULL)
 		ctx->removed = xcalloc(RUNQ_BATCH_MAX, sizeof(*ctx->removed));
 	ctx->removed[ctx->nremoved++] = xstrdup(e->id);
@@ -674,9 +704,11 @@ runq_take(struct runq_ctx *ctx, struct runq_batch *b, const char *id,
  * Fill b with due entries not yet taken by this run (the forced one
  * first).  Returns how many.  One listing of msg/ serves batch after
  * batch (ctx->ids from ctx->next on): listing again for each batch made
- * a run over a big queue quadratic.  Once it is used up, msg/ is listed
- * again, for what arrived meanwhile, and again while that finds entries
- * none of which is due (bounces of expired ones, say).
+ * a run over a big queue quadratic.  A listing is a window: the
+ * SPOOL_WINDOW oldest entries not taken yet, so that memory stays flat
+ * however big the queue (a 100,000-entry queue is read 7 times).  Once
+ * it is used up, msg/ is listed again, for the next window and what
+ * arrived meanwhile, until a listing finds nothing new.
  */
 static size_t
 runq_collect(struct runq_ctx *ctx, struct runq_batch *b)
@@ -694,7 +726,8 @@ runq_collect(struct runq_ctx *ctx, struct runq_batch *b)
 		return (b->n);
 	for (;;) {
 		if (ctx->next == ctx->nids) {
-			if ((listed && fresh == 0) || runq_list(ctx) == -1)
+			if ((listed && fresh == 0) ||
+			    runq_list(ctx, runq_skip_seen) == -1)
 				break;
 			listed = 1;
 		}
@@ -711,17 +744,21 @@ runq_collect(struct runq_ctx *ctx, struct runq_batch *b)
 	return (b->n);
 }
 
-/* List msg/ into ctx->ids (the previous listing is dropped); 0 or -1. */
+/*
+ * List a window of msg/ into ctx->ids, the ids skip() lets through
+ * (the previous listing is dropped); 0 or -1.
+ */
 static int
-runq_list(struct runq_ctx *ctx)
+runq_list(struct runq_ctx *ctx, int (*skip)(void *, const char *))
 {
 	char	*cause = NULL;
 
 	spool_list_free(ctx->ids, ctx->nids);
 	ctx->ids = NULL;
 	ctx->nids = ctx->next = 0;
-	if (spool_list(ctx->conf->queue_dir, &ctx->ids, &ctx->nids,
-	    &cause) == -1) {
+	if (spool_list_oldest(ctx->conf->queue_dir, ctx->ro->window != 0 ?
+	    ctx->ro->window : SPOOL_WINDOW, skip, ctx, ctx->newest, &ctx->ids,
+	    &ctx->nids, &cause) == -1) {
 		log_warnx("queue %s: %s", ctx->conf->queue_dir, cause);
 		free(cause);
 		ctx->ids = NULL;
@@ -775,7 +812,6 @@ runq_run(const struct conf *conf, const struct runq_opts *ro,
 	struct runq_ctx		 ctx;
 	struct runq_batch	*b;
 	char			*cause = NULL;
-	size_t			 i;
 	int			 n = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -818,8 +854,6 @@ runq_run(const struct conf *conf, const struct runq_opts *ro,
 	free(b);
 	if (ctx.password != NULL)
 		freezero(ctx.password, strlen(ctx.password));
-	for (i = 0; i < ctx.nseen; i++)
-		free(ctx.seen[i]);
 	free(ctx.seen);
 	spool_list_free(ctx.ids, ctx.nids);
 	return (n);
@@ -1014,29 +1048,24 @@ runq_linger(struct runq_ctx *ctx)
  * run (runq_slot): defer them for the same reason, without trying the
  * smarthost again, so that each gets the attempt its own run would
  * have made instead of waiting, never tried, for a periodic run.
- * Entries of the run's listing that it did not reach stay untouched.
+ * Arrivals are the entries newer than any this run listed (ids sort by
+ * time); the older ones it did not reach stay untouched.
  */
 static void
 runq_defer_arrivals(struct runq_ctx *ctx, struct runq_batch *b)
 {
-	char	**old = ctx->ids;
-	size_t	  nold = ctx->nids, i;
+	size_t	 i;
 
-	ctx->ids = NULL;
-	ctx->nids = ctx->next = 0;
-	if (runq_list(ctx) == -1)
-		goto out;
+	memcpy(ctx->after, ctx->newest, sizeof(ctx->after));
 	b->n = 0;
-	for (i = 0; i < ctx->nids; i++) {
-		if (!runq_seen(ctx, ctx->ids[i]) && (nold == 0 ||
-		    bsearch(&ctx->ids[i], old, nold, sizeof(*old),
-		    runq_cmp) == NULL))
+	/* Each one taken is seen: the next window is further on. */
+	while (runq_list(ctx, runq_skip_old) == 0 && ctx->nids > 0)
+		for (i = 0; i < ctx->nids; i++) {
 			runq_take(ctx, b, ctx->ids[i], 0);
-		if (b->n == RUNQ_BATCH_MAX || (b->n > 0 && i + 1 == ctx->nids))
-			runq_defer_batch(ctx, b);
-	}
-out:
-	spool_list_free(old, nold);
+			if (b->n == RUNQ_BATCH_MAX ||
+			    (b->n > 0 && i + 1 == ctx->nids))
+				runq_defer_batch(ctx, b);
+		}
 }
 
 /* Defer every entry of b without a session (ctx->down says why). */
@@ -1056,17 +1085,15 @@ static int
 runq_fresh(struct runq_ctx *ctx)
 {
 	char	**ids = NULL, *cause = NULL;
-	size_t	  nids = 0, i;
-	int	  fresh = 0;
+	size_t	  nids = 0;
 
-	if (spool_list(ctx->conf->queue_dir, &ids, &nids, &cause) == -1) {
+	if (spool_list_oldest(ctx->conf->queue_dir, 1, runq_skip_seen, ctx,
+	    ctx->newest, &ids, &nids, &cause) == -1) {
 		free(cause);
 		return (0);
 	}
-	for (i = 0; i < nids && !fresh; i++)
-		fresh = !runq_seen(ctx, ids[i]);
 	spool_list_free(ids, nids);
-	return (fresh);
+	return (nids > 0);
 }
 
 /*

@@ -85,6 +85,7 @@ struct runq_opts {
 	int		 report;	/* -F: a caller waits for only_id */
 	int		 defer;		/* -q -I: leave it to an active run */
 	uid_t		 owner;		/* SPOOL_ANY_OWNER, or only this uid's */
+	size_t		 window;	/* listed at a time; 0: SPOOL_WINDOW */
 	const struct tls_client *client; /* client certificate, or NULL */
 	int		(*tell)(const struct runq_outcome *, void *);
 	void		(*done)(const struct runq_outcome *, void *);

@@ -138,6 +138,9 @@ const char *spool_rcpt_state_name(enum spool_rcpt_state);
 int	 spool_state_load(const char *, struct spool_entry *, char **);
 int	 spool_state_write(const char *, const struct spool_entry *, char **);
 int	 spool_list(const char *, char ***, size_t *, char **);
+#define SPOOL_WINDOW	16384	/* ids listed at a time (runq, mailq) */
+int	 spool_list_oldest(const char *, size_t, int (*)(void *, const char *),
+	    void *, char *, char ***, size_t *, char **);
 void	 spool_list_free(char **, size_t);
 int	 spool_remove(const char *, const struct spool_entry *, char **);
 int	 spool_unlink_msg(const char *, const char *, char **);

@@ -75,7 +75,11 @@ static int	st_parse(struct sparse *, char *, size_t, char **);
 static char	*st_clean(const char *);
 static int	st_read(int, char **, size_t *, char **);
 static int	fsync_dir(const char *, const char *);
-static int	id_cmp(const void *, const void *);
+static int	spool_rec_cmp(const void *, const void *);
+static char	**spool_list_pack(const char *, size_t);
+static DIR	*spool_list_open(const char *, char **);
+static void	spool_heap_down(char *, size_t, size_t);
+static void	spool_heap_up(char *, size_t, const char *);
 static void	st_format(FILE *, const struct spool_entry *);
 static int	clean_dir(const char *, const char *, time_t, int);
 
@@ -421,10 +425,52 @@ fail:
 	return (-1);
 }
 
+/*
+ * Listings hold ids as fixed-size records (SPOOL_REC bytes, NUL
+ * included) and hand them out as one allocation: the pointer array,
+ * then the records.  40 bytes per id as one malloc each became 25.
+ */
+#define SPOOL_REC	(SPOOL_ID_LEN + 1)
+
 static int
-id_cmp(const void *a, const void *b)
+spool_rec_cmp(const void *a, const void *b)
 {
-	return (strcmp(*(char *const *)a, *(char *const *)b));
+	return (strcmp(a, b));
+}
+
+/* n records (sorted by the caller) as spool_list()'s pointer array. */
+static char **
+spool_list_pack(const char *recs, size_t n)
+{
+	char	**ids, *p;
+	size_t	  i;
+
+	if (n == 0)
+		return (NULL);
+	ids = xreallocarray(NULL, n, sizeof(*ids) + SPOOL_REC);
+	p = (char *)(ids + n);
+	memcpy(p, recs, n * SPOOL_REC);
+	for (i = 0; i < n; i++)
+		ids[i] = p + i * SPOOL_REC;
+	return (ids);
+}
+
+/* Open dir/msg; NULL with *cause set, or NULL and no cause if absent. */
+static DIR *
+spool_list_open(const char *dir, char **cause)
+{
+	char	 path[PATH_MAX];
+	DIR	*d;
+
+	*cause = NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/msg", dir) >=
+	    sizeof(path)) {
+		xasprintf(cause, "%s: path too long", dir);
+		return (NULL);
+	}
+	if ((d = opendir(path)) == NULL && errno != ENOENT)
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+	return (d);
 }
 
 /* The ids in msg/, sorted (oldest first); names of other shapes are skipped. */
@@ -433,47 +479,112 @@ spool_list(const char *dir, char ***idsp, size_t *np, char **cause)
 {
 	DIR		*d;
 	struct dirent	*de;
-	char		 path[PATH_MAX], **ids = NULL;
+	char		*recs = NULL;
 	size_t		 n = 0, cap = 0;
 
 	*idsp = NULL;
 	*np = 0;
-	if ((size_t)snprintf(path, sizeof(path), "%s/msg", dir) >=
-	    sizeof(path)) {
-		xasprintf(cause, "%s: path too long", dir);
-		return (-1);
-	}
-	if ((d = opendir(path)) == NULL) {
-		if (errno == ENOENT)
-			return (0);
-		xasprintf(cause, "%s: %s", path, strerror(errno));
-		return (-1);
-	}
+	if ((d = spool_list_open(dir, cause)) == NULL)
+		return (*cause != NULL ? -1 : 0);
 	while ((de = readdir(d)) != NULL) {
 		if (!spool_id_valid(de->d_name))
 			continue;
 		if (n == cap) {
 			cap = cap == 0 ? 64 : cap * 2;
-			ids = xreallocarray(ids, cap, sizeof(*ids));
+			recs = xreallocarray(recs, cap, SPOOL_REC);
 		}
-		ids[n++] = xstrdup(de->d_name);
+		memcpy(recs + n++ * SPOOL_REC, de->d_name, SPOOL_REC);
 	}
 	closedir(d);
 	if (n > 0)
-		qsort(ids, n, sizeof(*ids), id_cmp);
-	*idsp = ids;
+		qsort(recs, n, SPOOL_REC, spool_rec_cmp);
+	*idsp = spool_list_pack(recs, n);
 	*np = n;
+	free(recs);
 	return (0);
 }
 
-/* Free what spool_list returned. */
+/* Restore the max-heap of h[0..n) from i down (h[i] may be too small). */
+static void
+spool_heap_down(char *h, size_t n, size_t i)
+{
+	char	 t[SPOOL_REC];
+	size_t	 c;
+
+	for (; (c = 2 * i + 1) < n; i = c) {
+		if (c + 1 < n && strcmp(h + (c + 1) * SPOOL_REC,
+		    h + c * SPOOL_REC) > 0)
+			c++;
+		if (strcmp(h + c * SPOOL_REC, h + i * SPOOL_REC) <= 0)
+			break;
+		memcpy(t, h + i * SPOOL_REC, SPOOL_REC);
+		memcpy(h + i * SPOOL_REC, h + c * SPOOL_REC, SPOOL_REC);
+		memcpy(h + c * SPOOL_REC, t, SPOOL_REC);
+	}
+}
+
+/* Add id to the max-heap h[0..n) (room for one more). */
+static void
+spool_heap_up(char *h, size_t n, const char *id)
+{
+	size_t	 i = n, p;
+
+	for (; i > 0 && strcmp(h + (p = (i - 1) / 2) * SPOOL_REC, id) < 0;
+	    i = p)
+		memcpy(h + i * SPOOL_REC, h + p * SPOOL_REC, SPOOL_REC);
+	memcpy(h + i * SPOOL_REC, id, SPOOL_REC);
+}
+
+/*
+ * Like spool_list(), but only the max oldest ids that skip(arg, id)
+ * does not refuse: a queue run's window, so that its memory does not
+ * grow with the queue (one readdir pass, a heap of max ids).  newest
+ * (SPOOL_ID_LEN + 1 bytes) is raised to the newest id seen, refused or
+ * not.
+ */
+int
+spool_list_oldest(const char *dir, size_t max,
+    int (*skip)(void *, const char *), void *arg, char *newest,
+    char ***idsp, size_t *np, char **cause)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*heap;
+	size_t		 n = 0;
+
+	*idsp = NULL;
+	*np = 0;
+	if (max == 0 || (d = spool_list_open(dir, cause)) == NULL)
+		return (max != 0 && *cause != NULL ? -1 : 0);
+	heap = xreallocarray(NULL, max, SPOOL_REC);
+	while ((de = readdir(d)) != NULL) {
+		if (!spool_id_valid(de->d_name))
+			continue;
+		if (strcmp(de->d_name, newest) > 0)
+			memcpy(newest, de->d_name, SPOOL_REC);
+		if (skip != NULL && skip(arg, de->d_name))
+			continue;
+		if (n < max)
+			spool_heap_up(heap, n++, de->d_name);
+		else if (strcmp(de->d_name, heap) < 0) {
+			memcpy(heap, de->d_name, SPOOL_REC);
+			spool_heap_down(heap, n, 0);
+		}
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(heap, n, SPOOL_REC, spool_rec_cmp);
+	*idsp = spool_list_pack(heap, n);
+	*np = n;
+	free(heap);
+	return (0);
+}
+
+/* Free what spool_list() or spool_list_oldest() returned. */
 void
 spool_list_free(char **ids, size_t n)
 {
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		free(ids[i]);
+	(void)n;
 	free(ids);
 }
 

@@ -25,6 +25,7 @@
 
 #include "mailferry.h"
 #include "conf.h"
+#include "mailq.h"
 #include "runq.h"
 #include "spool.h"
 
@@ -193,28 +194,50 @@ list_dir(const char *dir, const char *sub, char names[][64], int max)
  * A new spool under the work directory holding entry OLD_ID of ours,
  * from a@example.com to b@example.org, created at created.
  */
-static char *
-mkspool_entry(time_t created)
+static void
+add_entry(const char *dir, const char *id, time_t created)
 {
-	char	 tmpl[] = "spool.XXXXXX", cwd[PATH_MAX], entry[512];
-	char	*dir, *path, *cause = NULL;
+	char	 entry[512], *path;
 	int	 fd, n;
 
-	ATF_REQUIRE(mkdtemp(tmpl) != NULL);
-	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
-	xasprintf(&dir, "%s/%s", cwd, tmpl);
-	ATF_REQUIRE(spool_mkdirs(dir, &cause) == 0);
-	n = snprintf(entry, sizeof(entry), "mailferry-spool 1\nid " OLD_ID
+	n = snprintf(entry, sizeof(entry), "mailferry-spool 1\nid %s"
 	    "\ncreated %lld\nuid %lu\nsender a@example.com\n"
 	    "rcpt b@example.org\nbody 7bit\nsmtputf8 0\nbounce 0\n\n"
-	    "Subject: x\r\n\r\nhello\r\n",
-	    (long long)created, (unsigned long)getuid());
-	xasprintf(&path, "%s/msg/" OLD_ID, dir);
+	    "Subject: %s\r\n\r\nhello\r\n", id,
+	    (long long)created, (unsigned long)getuid(), id);
+	xasprintf(&path, "%s/msg/%s", dir, id);
 	ATF_REQUIRE((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640)) !=
 	    -1);
 	ATF_REQUIRE(write(fd, entry, n) == n);
 	close(fd);
 	free(path);
+}
+
+/* A new, empty spool under the work directory. */
+static char *
+mkspool(void)
+{
+	char	 tmpl[] = "spool.XXXXXX", cwd[PATH_MAX];
+	char	*dir, *cause = NULL;
+
+	ATF_REQUIRE(mkdtemp(tmpl) != NULL);
+	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
+	xasprintf(&dir, "%s/%s", cwd, tmpl);
+	ATF_REQUIRE(spool_mkdirs(dir, &cause) == 0);
+	return (dir);
+}
+
+/*
+ * A new spool under the work directory holding entry OLD_ID of ours,
+ * from a@example.com to b@example.org, created at created.
+ */
+static char *
+mkspool_entry(time_t created)
+{
+	char	*dir;
+
+	dir = mkspool();
+	add_entry(dir, OLD_ID, created);
 	return (dir);
 }
 
@@ -276,11 +299,11 @@ ATF_TC_BODY(bounce_before_remove, tc)
 }
 
 /*
- * Start tests/smarthost with a script refusing every recipient (550);
- * returns its pid and sets *port.
+ * Start tests/smarthost with script (NULL: it accepts everything),
+ * recording into rec/; returns its pid and sets *port.
  */
 static pid_t
-start_smarthost(int *port)
+start_smarthost_with(const char *script, int *port)
 {
 	FILE	*f;
 	pid_t	 pid;
@@ -289,12 +312,12 @@ start_smarthost(int *port)
 	ATF_REQUIRE(system("sh " MF_SRCDIR "/tests/gen-certs.sh "
 	    MF_BUILDDIR "/tests/certs >/dev/null 2>&1") == 0);
 	ATF_REQUIRE((f = fopen("script", "w")) != NULL);
-	fprintf(f, "on RCPT reply 550 5.1.1 no such user\n");
+	fprintf(f, "%s", script != NULL ? script : "");
 	fclose(f);
 	ATF_REQUIRE((pid = fork()) != -1);
 	if (pid == 0) {
 		execl(MF_BUILDDIR "/tests/smarthost", "smarthost", "-P", "port",
-		    "-a", "60", "-s", "script",
+		    "-a", "60", "-d", "rec", "-s", "script",
 		    "-c", MF_BUILDDIR "/tests/certs/good.pem",
 		    "-k", MF_BUILDDIR "/tests/certs/good.key", (char *)NULL);
 		_exit(127);
@@ -314,6 +337,34 @@ start_smarthost(int *port)
 	return (-1);
 }
 
+/* The smarthost refusing every recipient (550). */
+static pid_t
+start_smarthost(int *port)
+{
+	return (start_smarthost_with("on RCPT reply 550 5.1.1 no such user\n",
+	    port));
+}
+
+/* A configuration for the smarthost on port and the spool dir. */
+static void
+smarthost_conf(struct conf *c, int port, const char *dir)
+{
+	FILE	*f;
+	char	*text, *cause = NULL;
+
+	xasprintf(&text, "[smarthost]\nhost = localhost\nport = %d\n"
+	    "tls = starttls\nca_file = %s/tests/certs/ca.pem\n"
+	    "timeout = 10s\nconnect_timeout = 5s\n[sender]\n"
+	    "domain = example.org\n[queue]\ndir = %s\n", port,
+	    MF_BUILDDIR, dir);
+	ATF_REQUIRE((f = fmemopen(text, strlen(text), "r")) != NULL);
+	conf_init(c);
+	ATF_REQUIRE_MSG(conf_load_fp(c, f, "test.conf", &cause) == 0, "%s",
+	    cause);
+	fclose(f);
+	free(text);
+}
+
 /*
  * A recipient refused with a 5xx and a bounce that cannot be committed:
  * the entry stays, "bouncing", and is not counted as finished.
@@ -324,24 +375,13 @@ ATF_TC_BODY(bounce_after_5xx, tc)
 	struct conf		 c;
 	struct runq_opts	 ro;
 	struct runq_result	 res;
-	FILE			*f;
-	char			*dir, *text, *cause = NULL;
+	char			*dir;
 	pid_t			 pid;
 	int			 port;
 
 	dir = mkspool_entry(time(NULL));
 	pid = start_smarthost(&port);
-	xasprintf(&text, "[smarthost]\nhost = localhost\nport = %d\n"
-	    "tls = starttls\nca_file = %s/tests/certs/ca.pem\n"
-	    "timeout = 10s\nconnect_timeout = 5s\n[sender]\n"
-	    "domain = example.org\n[queue]\ndir = %s\n", port,
-	    MF_BUILDDIR, dir);
-	ATF_REQUIRE((f = fmemopen(text, strlen(text), "r")) != NULL);
-	conf_init(&c);
-	ATF_REQUIRE_MSG(conf_load_fp(&c, f, "test.conf", &cause) == 0, "%s",
-	    cause);
-	fclose(f);
-	free(text);
+	smarthost_conf(&c, port, dir);
 	memset(&ro, 0, sizeof(ro));
 	ro.owner = SPOOL_ANY_OWNER;
 
@@ -353,6 +393,176 @@ ATF_TC_BODY(bounce_after_5xx, tc)
 	waitpid(pid, NULL, 0);
 	ATF_CHECK_EQ(res.sessions, 1);
 	check_held(dir);
+	conf_free(&c);
+	free(dir);
+}
+
+#define WINDOW_ENTRIES	7
+
+/*
+ * WINDOW_ENTRIES entries, a window of 2 and the smarthost's answer to
+ * RCPT (NULL: 250): run once with -a and check the counts.  Windows
+ * are listed again and again; the run must take each entry once and
+ * stop.
+ */
+static void
+window_run(const char *script, struct runq_result *res, char *dir)
+{
+	struct conf		 c;
+	struct runq_opts	 ro;
+	char			 id[SPOOL_ID_LEN + 1];
+	pid_t			 pid;
+	int			 port, i;
+
+	/* Out of order on disk: the window takes the oldest first. */
+	for (i = WINDOW_ENTRIES - 1; i >= 0; i--) {
+		snprintf(id, sizeof(id), "0123456789ABCD%02d", i);
+		add_entry(dir, id, time(NULL));
+	}
+	pid = start_smarthost_with(script, &port);
+	smarthost_conf(&c, port, dir);
+	memset(&ro, 0, sizeof(ro));
+	ro.owner = SPOOL_ANY_OWNER;
+	ro.all = 1;
+	ro.window = 2;
+	memset(res, 0, sizeof(*res));
+	ATF_CHECK_EQ(runq_run(&c, &ro, res), WINDOW_ENTRIES);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	conf_free(&c);
+}
+
+/* A queue bigger than the window: each entry sent once, in order. */
+ATF_TC_WITHOUT_HEAD(window_sends_all);
+ATF_TC_BODY(window_sends_all, tc)
+{
+	struct runq_result	 res;
+	char			*dir, names[WINDOW_ENTRIES + 1][64], *path;
+	char			 want[64];
+	FILE			*f;
+	int			 i;
+
+	dir = mkspool();
+	window_run(NULL, &res, dir);
+	ATF_CHECK_EQ(res.sent, WINDOW_ENTRIES);
+	ATF_CHECK_EQ(res.sessions, 1);
+	ATF_CHECK_EQ(list_dir(dir, "msg", names, WINDOW_ENTRIES + 1), 0);
+	/* The smarthost got them once each, oldest first. */
+	for (i = 0; i <= WINDOW_ENTRIES; i++) {
+		xasprintf(&path, "rec/session.1/msg.%d.data", i + 1);
+		f = fopen(path, "r");
+		free(path);
+		if (i == WINDOW_ENTRIES) {
+			ATF_CHECK_MSG(f == NULL, "a message too many");
+			break;
+		}
+		ATF_REQUIRE_MSG(f != NULL, "message %d missing", i + 1);
+		snprintf(want, sizeof(want), "Subject: 0123456789ABCD%02d\r\n",
+		    i);
+		ATF_REQUIRE(fgets(names[0], sizeof(names[0]), f) != NULL);
+		while (strncmp(names[0], "Subject:", 8) != 0 &&
+		    fgets(names[0], sizeof(names[0]), f) != NULL)
+			;
+		ATF_CHECK_STREQ(names[0], want);
+		fclose(f);
+	}
+	free(dir);
+}
+
+/*
+ * Every entry deferred, with -a (all due): after its attempt each one
+ * is still listed, window after window; the run tries each once.
+ */
+ATF_TC_WITHOUT_HEAD(window_defers_once);
+ATF_TC_BODY(window_defers_once, tc)
+{
+	struct runq_result	 res;
+	struct spool_entry	 e;
+	char			*dir, names[WINDOW_ENTRIES + 1][64];
+	char			*cause = NULL;
+	int			 i, n;
+
+	dir = mkspool();
+	window_run("on RCPT reply 451 4.2.0 later\n", &res, dir);
+	ATF_CHECK_EQ(res.deferred, WINDOW_ENTRIES);
+	ATF_CHECK_EQ(res.sessions, 1);
+	n = list_dir(dir, "msg", names, WINDOW_ENTRIES + 1);
+	ATF_REQUIRE_EQ(n, WINDOW_ENTRIES);
+	for (i = 0; i < n; i++) {
+		ATF_REQUIRE_EQ(spool_open(dir, names[i], 0, &e, &cause),
+		    SPOOL_OK);
+		ATF_CHECK_EQ_MSG(e.attempts, 1, "%s: %u attempts", names[i],
+		    e.attempts);
+		spool_close(&e);
+	}
+	free(dir);
+}
+
+static const char	*scan_dir;	/* for scan_arrive() */
+
+/* mailq_scan()'s callback: append the entry's id to the string arg. */
+static void
+scan_collect(const struct spool_entry *e, void *arg)
+{
+	char	*got = arg;
+
+	if (*got != '\0')
+		strlcat(got, " ", 512);
+	strlcat(got, e->id, 512);
+}
+
+/* The same, and a new entry arrives (newest of all) at the first one. */
+static void
+scan_arrive(const struct spool_entry *e, void *arg)
+{
+	if (*(char *)arg == '\0')
+		add_entry(scan_dir, "0123456789ABCD99", time(NULL));
+	scan_collect(e, arg);
+}
+
+/*
+ * mailq_scan() a window at a time: every entry once, oldest first,
+ * whatever the window; an entry that arrives during the scan is left
+ * out (the first listing sets the end), even though it sorts last.
+ */
+ATF_TC_WITHOUT_HEAD(scan_windows);
+ATF_TC_BODY(scan_windows, tc)
+{
+	struct conf	 c;
+	char		*dir, *path, got[512], want[512];
+	char		 id[SPOOL_ID_LEN + 1], *cause = NULL;
+	size_t		 window;
+	int		 i;
+
+	dir = mkspool();
+	for (i = 6; i >= 0; i--) {
+		snprintf(id, sizeof(id), "0123456789ABCD%02d", i);
+		add_entry(dir, id, time(NULL));
+	}
+	want[0] = '\0';
+	for (i = 0; i < 7; i++) {
+		snprintf(id, sizeof(id), "0123456789ABCD%02d", i);
+		if (i > 0)
+			strlcat(want, " ", sizeof(want));
+		strlcat(want, id, sizeof(want));
+	}
+	conf_init(&c);
+	free(c.queue_dir);
+	c.queue_dir = xstrdup(dir);
+	scan_dir = dir;
+	xasprintf(&path, "%s/msg/0123456789ABCD99", dir);
+	for (window = 0; window <= 8; window++) {
+		got[0] = '\0';
+		ATF_REQUIRE(mailq_scan(&c, window, scan_collect, got,
+		    &cause) == 0);
+		ATF_CHECK_STREQ_MSG(got, want, "window %zu", window);
+		got[0] = '\0';
+		ATF_REQUIRE(mailq_scan(&c, window, scan_arrive, got,
+		    &cause) == 0);
+		ATF_CHECK_STREQ_MSG(got, want, "window %zu, arrival", window);
+		ATF_REQUIRE(unlink(path) == 0);
+	}
+	free(path);
 	conf_free(&c);
 	free(dir);
 }
@@ -527,5 +737,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, life_steady);
 	ATF_TP_ADD_TC(tp, life_clock_forward);
 	ATF_TP_ADD_TC(tp, life_clock_back);
+	ATF_TP_ADD_TC(tp, window_sends_all);
+	ATF_TP_ADD_TC(tp, window_defers_once);
+	ATF_TP_ADD_TC(tp, scan_windows);
 	return (atf_no_error());
 }

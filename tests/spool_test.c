@@ -1202,6 +1202,87 @@ ATF_TC_BODY(list_remove_quarantine, tc)
 	free(dir);
 }
 
+/* spool_list_oldest()'s skip: the ids in the NULL-ended array arg. */
+static int
+skip_listed(void *arg, const char *id)
+{
+	const char	**v;
+
+	for (v = arg; *v != NULL; v++)
+		if (strcmp(*v, id) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * A queue run's window: the max oldest ids that skip() lets through, in
+ * order, whatever order the directory gives them in; newest is raised
+ * to the newest id seen (skipped or not), never lowered.
+ */
+ATF_TC_WITHOUT_HEAD(list_oldest_table);
+ATF_TC_BODY(list_oldest_table, tc)
+{
+	static const char *on_disk[] = { "0000000000000005",
+	    "0000000000000001", "000000000000000Z", "0000000000000003",
+	    "00000000000000A0", "0000000000000002", NULL };
+	static const char *none[] = { NULL };
+	static const char *two[] = { "0000000000000001", "0000000000000003",
+	    NULL };
+	static const struct {
+		size_t		  max;
+		const char	**skip;
+		const char	 *newest_before;
+		const char	 *want;		/* ids, space-separated */
+		const char	 *newest_after;
+	} t[] = {
+		{ 1, none, "", "0000000000000001", "00000000000000A0" },
+		{ 3, none, "", "0000000000000001 0000000000000002 "
+		    "0000000000000003", "00000000000000A0" },
+		{ 6, none, "", "0000000000000001 0000000000000002 "
+		    "0000000000000003 0000000000000005 000000000000000Z "
+		    "00000000000000A0", "00000000000000A0" },
+		{ 100, none, "", "0000000000000001 0000000000000002 "
+		    "0000000000000003 0000000000000005 000000000000000Z "
+		    "00000000000000A0", "00000000000000A0" },
+		{ 2, two, "", "0000000000000002 0000000000000005",
+		    "00000000000000A0" },
+		{ 2, none, "ZZZZZZZZZZZZZZZZ", "0000000000000001 "
+		    "0000000000000002", "ZZZZZZZZZZZZZZZZ" },
+		{ 0, none, "", "", "" },
+	};
+	char		*dir, **list, *cause = NULL, *path, got[512];
+	char		 newest[SPOOL_ID_LEN + 1];
+	size_t		 i, k, n;
+
+	dir = mkspool();
+	for (i = 0; on_disk[i] != NULL; i++)
+		put_file(dir, "msg", on_disk[i], "x", 1);
+	put_file(dir, "msg", "not-an-id", "x", 1);
+	put_file(dir, "msg", "0000000000000000x", "x", 1);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		strlcpy(newest, t[i].newest_before, sizeof(newest));
+		ATF_REQUIRE(spool_list_oldest(dir, t[i].max, skip_listed,
+		    (void *)t[i].skip, newest, &list, &n, &cause) == 0);
+		got[0] = '\0';
+		for (k = 0; k < n; k++) {
+			if (k > 0)
+				strlcat(got, " ", sizeof(got));
+			strlcat(got, list[k], sizeof(got));
+		}
+		ATF_CHECK_STREQ_MSG(got, t[i].want, "case %zu", i);
+		ATF_CHECK_STREQ_MSG(newest, t[i].newest_after, "case %zu", i);
+		spool_list_free(list, n);
+	}
+	/* No msg/ at all: an empty queue, not an error. */
+	xasprintf(&path, "%s/nonexistent", dir);
+	ATF_REQUIRE(spool_list_oldest(path, 5, NULL, NULL, newest, &list,
+	    &n, &cause) == 0);
+	ATF_CHECK_EQ(n, 0);
+	ATF_CHECK(cause == NULL);
+	free(path);
+	free(dir);
+}
+
 /*
  * A queue run's bulk removal: the message files go at once, their state
  * files only in spool_sync_removed(), after msg/ is synced (never an
@@ -1599,6 +1680,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, lock);
 	ATF_TP_ADD_TC(tp, gone_after_lock);
 	ATF_TP_ADD_TC(tp, list_remove_quarantine);
+	ATF_TP_ADD_TC(tp, list_oldest_table);
 	ATF_TP_ADD_TC(tp, bulk_remove);
 	ATF_TP_ADD_TC(tp, clean_tmp);
 	ATF_TP_ADD_TC(tp, commit_canon);
