@@ -5,10 +5,12 @@
 #
 #  wait     the caller's wait for a 1 KB message by delivery mode
 #           (background, -odq, -odi), and the arrival time in background
-#           mode (median and p90 of BENCH_RUNS runs, default 20);
+#           mode (median and p90 of BENCH_RUNS runs, default 20), beside
+#           the harness's own floor (/bin/true: fork, exec, exit);
 #  cpu      instructions (callgrind) of the front end alone per byte of
 #           a 100 KB and a 10 MB plain-text body, and of every process
-#           for one 1 KB message (-odi, so all of them are traced);
+#           for one 1 KB message (-odi, so all of them are traced),
+#           beside the floor of the system's OpenSSL (tls_floor.c);
 #  big      the caller's wait and peak RSS for a 10 MB message;
 #  flights  round trips until the message arrived, over STARTTLS and
 #           implicit TLS: the smarthost's flights until the end-of-data
@@ -18,7 +20,8 @@
 #           each arrived exactly once;
 #  queue    a queue of 10,000 entries (BENCH_BIG=1: 100,000) written
 #           straight into the spool: listing, -qI of one entry, a
-#           submission meanwhile, a run of all of them; time and RSS.
+#           submission meanwhile, a run of all of them; time, RSS and
+#           CPU.
 #
 # BENCH_SKIP: space-separated sections to leave out (e.g. "cpu queue").
 # Wall-clock figures depend on the machine's load: take the medians,
@@ -49,6 +52,9 @@ message 102400 >m100k
 message 10485760 >m10m
 
 if want wait; then
+	# What any program costs the caller here: fork, exec, exit.
+	set -- $($timing wait "$runs" m1k /bin/true)
+	echo "wait: harness floor, /bin/true: median $1 ms, p90 $2 ms"
 	start_smarthost starttls
 	set -- $($timing wait "$runs" m1k "$sm" -C "$conf" -odq -t -i)
 	echo "wait: 1 KB caller wait -odq: median $1 ms, p90 $2 ms"
@@ -84,6 +90,18 @@ if want cpu && command -v valgrind >/dev/null; then
 		echo "cpu: 1 KB message, $(basename "$cmd"): $ir instructions"
 	done
 	echo "cpu: 1 KB message, all processes: $total instructions"
+	rm -f cg.*
+	stop_smarthost
+	# The floor under mailferry-send: the same OpenSSL, nothing else.
+	floor="$build/tests/bench/tls_floor"
+	start_smarthost implicit -i
+	valgrind -q --tool=callgrind --callgrind-out-file=cg.ctx \
+	    "$floor" ctx >/dev/null 2>&1
+	valgrind -q --tool=callgrind --callgrind-out-file=cg.hs \
+	    "$floor" handshake "$(cat port)" "$certs/ca.pem" >/dev/null 2>&1
+	echo "cpu: floor, a bare OpenSSL client: start + SSL_CTX_new" \
+	    "$(callgrind_ir cg.ctx) instructions; + CA file, verified" \
+	    "handshake, one read: $(callgrind_ir cg.hs)"
 	rm -f cg.*
 	stop_smarthost
 fi
@@ -191,7 +209,8 @@ if want queue; then
 	/usr/bin/time -v "$send" -C "$conf" -p >list.out 2>list.time
 	t1=$($timing now)
 	echo "queue: $n entries: listing $(ms "$t0" "$t1") ms," \
-	    "$(wc -l <list.out) lines, peak RSS $(rss list.time) KB"
+	    "$(wc -l <list.out) lines, peak RSS $(rss list.time) KB," \
+	    "CPU $(cpu list.time)"
 	id=$(ls spool/msg | sed -n "$((n / 2))p")
 	t0=$($timing now)
 	/usr/bin/time -v "$send" -C "$conf" -I "$id" >/dev/null 2>one.time || true
@@ -206,6 +225,7 @@ if want queue; then
 	settle 0 || true
 	echo "queue: $n entries: run $(ms "$t0" "$t1") ms," \
 	    "$(arrived) arrived, $(sessions) sessions, peak RSS" \
-	    "$(rss run.time) KB, $(ls spool/msg | wc -l) left"
+	    "$(rss run.time) KB, $(ls spool/msg | wc -l) left;" \
+	    "mailferry-send CPU $(cpu run.time)"
 	stop_smarthost
 fi

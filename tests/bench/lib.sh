@@ -66,6 +66,12 @@ settle()
 	done
 }
 rss() { awk '/Maximum resident/ { print $NF }' "$1"; }
+# cpu FILE: "user U s, system S s" from a time -v report.
+cpu()
+{
+	awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 }
+	    END { printf "user %s s, system %s s", u, s }' "$1"
+}
 ms() { echo "$1 $2" | awk '{ printf "%.1f", ($2 - $1) * 1000 }'; }
 
 # message BYTES [SUBJECT]: a plain-text message of about BYTES bytes.
