@@ -51,6 +51,8 @@ message 1024 >m1k
 message 102400 >m100k
 message 10485760 >m10m
 
+# Writeback of the messages just written would slow the first fsyncs.
+sync
 if want wait; then
 	# What any program costs the caller here: fork, exec, exit.
 	set -- $($timing wait "$runs" m1k /bin/true)

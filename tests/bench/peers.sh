@@ -363,9 +363,12 @@ burst()
 	stop_smarthost
 }
 
-# row LABEL PEER: one line of the table.
+# row LABEL PEER: one line of the table.  sync first: writeback left
+# by the downloads or the previous row's burst would slow this row's
+# fsyncs (ext4 commits its journal for everyone).
 row()
 {
+	sync
 	read -r wm wp am ap <<EOF
 $(waits "$2")
 EOF
