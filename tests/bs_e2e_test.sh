@@ -456,15 +456,28 @@ background_reaped_body()
 	MF_DELIVERY=background mf_conf
 	bs_setup
 	# sessions N: wait until the smarthost saw N sessions end, and
-	# their senders exit (they QUIT, then close: 0.5 s is plenty).
+	# every child of mailferry -bs (its senders: the spool writer is
+	# waited for) has exited: a zombie, or reaped.
 	cat >sessions <<'EOF'
 i=0
 while [ "$(cat rec/sessions 2>/dev/null || echo 0)" -lt "$1" ]; do
 	i=$((i + 1))
-	[ $i -lt 200 ] || exit 1
+	[ $i -lt 300 ] || exit 1
 	sleep 0.1
 done
-sleep 0.5
+while :; do
+	live=0
+	for c in $(pgrep -P "$MF_BS_PID"); do
+		for g in $(pgrep -P "$c"); do
+			[ "$(awk '{ print $3 }' "/proc/$g/stat" 2>/dev/null)" = Z ] ||
+			    live=$((live + 1))
+		done
+	done
+	[ $live -eq 0 ] && break
+	i=$((i + 1))
+	[ $i -lt 600 ] || exit 1
+	sleep 0.1
+done
 EOF
 	# zombies: how many exited children mailferry -bs has not reaped
 	# (MF_BS_PID is the coprocess, mailferry its child).
