@@ -33,6 +33,7 @@
 
 #define SUBMIT_ARGV_MAX	10	/* mailferry-send's longest command line */
 
+static int	submit_dup(posix_spawn_file_actions_t *, int, int);
 static pid_t	submit_spawn(const char *, char *const [], int, int, int,
 		    int);
 static int	submit_status(int);
@@ -64,6 +65,13 @@ submit_helper_path(const char *name)
 	return (path);
 }
 
+/* Have the child's fd to be fd (nothing to do if it is already). */
+static int
+submit_dup(posix_spawn_file_actions_t *fa, int fd, int to)
+{
+	return (fd == to ? 0 : posix_spawn_file_actions_adddup2(fa, fd, to));
+}
+
 /*
  * Start argv[0] with the given stdin, stdout and stderr and SIGPIPE at
  * its default; its pid, or -1 with errno set (exec errors included).
@@ -93,12 +101,9 @@ submit_spawn(const char *path, char *const argv[], int in, int out, int err,
 	}
 	sigemptyset(&dfl);
 	sigaddset(&dfl, SIGPIPE);
-	if ((in == STDIN_FILENO ||
-	    (e = posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO)) == 0) &&
-	    (out == STDOUT_FILENO ||
-	    (e = posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO)) == 0) &&
-	    (err == STDERR_FILENO ||
-	    (e = posix_spawn_file_actions_adddup2(&fa, err, STDERR_FILENO)) == 0) &&
+	if ((e = submit_dup(&fa, in, STDIN_FILENO)) == 0 &&
+	    (e = submit_dup(&fa, out, STDOUT_FILENO)) == 0 &&
+	    (e = submit_dup(&fa, err, STDERR_FILENO)) == 0 &&
 	    (e = posix_spawnattr_setsigdefault(&sa, &dfl)) == 0 &&
 	    (e = posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGDEF |
 	    (setsid ? POSIX_SPAWN_SETSID : 0))) == 0)
@@ -149,6 +154,8 @@ submit_open(struct submit *s, const char *conf_arg, char **cause)
 		 * Like a helper that exited at once: the frame goes
 		 * nowhere (broken), and submit_close() says why.
 		 */
+		s->spawn_status = errno == EAGAIN || errno == ENOMEM ?
+		    EX_TEMPFAIL : EX_OSERR;
 		xasprintf(&s->spawn_error, "cannot run %s: %s", path,
 		    strerror(errno));
 		s->broken = 1;
@@ -213,7 +220,7 @@ submit_close(struct submit *s, char *id, size_t idlen, char **cause)
 		s->id_fd = s->err_fd = -1;
 		*cause = s->spawn_error;
 		s->spawn_error = NULL;
-		return (EX_OSERR);
+		return (s->spawn_status);
 	}
 	submit_drain(&s->id_fd, buf, sizeof(buf));
 	while (waitpid(s->pid, &status, 0) == -1)

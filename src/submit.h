@@ -16,6 +16,7 @@ struct submit {
 	int	 err_fd;	/* its stderr: why it refused */
 	int	 broken;	/* it went away while we wrote */
 	char	*spawn_error;	/* it could not be started (pid -1) */
+	int	 spawn_status;	/* then: EX_TEMPFAIL or EX_OSERR */
 };
 
 /* What mailferry-send is asked to do. */
