@@ -58,13 +58,13 @@
 #include "mailq.h"
 #include "spool.h"
 
-/* What the listing callbacks share. */
 /* mailq_scan()'s place in the queue: after this id, up to that one. */
 struct mailq_window {
 	char	 after[SPOOL_ID_LEN + 1];
 	char	 last[SPOOL_ID_LEN + 1];
 };
 
+/* What the listing callbacks share. */
 struct mailq_out {
 	FILE		*f;
 	time_t		 now;
@@ -81,6 +81,9 @@ static void	mailq_put(FILE *, const char *, const char *, const char *,
 		    int);
 static void	mailq_entry(FILE *, const struct spool_entry *, time_t);
 static void	mailq_text(const struct spool_entry *, void *);
+static int	mailq_skip(void *, const char *);
+static void	mailq_visit(const struct conf *, const char *,
+		    void (*)(const struct spool_entry *, void *), void *);
 static void	mailq_iso(char *, size_t, time_t);
 static void	mailq_json_head(const struct mailq_out *);
 static void	mailq_json_opt(FILE *, const char *, const char *);
@@ -156,22 +159,38 @@ mailq_skip(void *arg, const char *id)
 	    (w->last[0] != '\0' && strcmp(id, w->last) > 0));
 }
 
+/* Call fn for entry id, unlocked, unless it is gone or unreadable. */
+static void
+mailq_visit(const struct conf *conf, const char *id,
+    void (*fn)(const struct spool_entry *, void *), void *arg)
+{
+	struct spool_entry	 e;
+	char			*why = NULL;
+
+	memset(&e, 0, sizeof(e));
+	if (spool_open(conf->queue_dir, id, 0, &e, &why) != SPOOL_OK) {
+		/* Delivered and removed meanwhile, or corrupt. */
+		free(why);
+		return;
+	}
+	fn(&e, arg);
+	spool_close(&e);
+}
+
 /*
  * Call fn for every readable entry of the queue, unlocked (a listing
  * never waits for a delivery), oldest first.  The queue is read window
  * entries at a time (0: SPOOL_WINDOW), so that memory stays flat
- * however long the queue; entries that arrive meanwhile are left out, as a
- * single listing would.  Returns 0, or -1 with cause if the queue
+ * however long the queue; entries that arrive meanwhile are left out,
+ * as a single listing would.  Returns 0, or -1 with cause if the queue
  * cannot be listed.
  */
 int
 mailq_scan(const struct conf *conf, size_t window,
     void (*fn)(const struct spool_entry *, void *), void *arg, char **cause)
 {
-	struct spool_entry	 e;
 	struct mailq_window	 w;
-	char			**ids = NULL, *why = NULL;
-	char			 newest[SPOOL_ID_LEN + 1] = "";
+	char			**ids = NULL, newest[SPOOL_ID_LEN + 1] = "";
 	size_t			 nids = 0, i;
 
 	memset(&w, 0, sizeof(w));
@@ -184,19 +203,8 @@ mailq_scan(const struct conf *conf, size_t window,
 		/* The first listing sets the end. */
 		if (w.last[0] == '\0')
 			memcpy(w.last, newest, sizeof(w.last));
-		for (i = 0; i < nids; i++) {
-			memset(&e, 0, sizeof(e));
-			if (spool_open(conf->queue_dir, ids[i], 0, &e,
-			    &why) != SPOOL_OK) {
-				/* Delivered and removed meanwhile, or
-				 * corrupt. */
-				free(why);
-				why = NULL;
-				continue;
-			}
-			fn(&e, arg);
-			spool_close(&e);
-		}
+		for (i = 0; i < nids; i++)
+			mailq_visit(conf, ids[i], fn, arg);
 		if (nids > 0)
 			memcpy(w.after, ids[nids - 1], sizeof(w.after));
 		spool_list_free(ids, nids);

@@ -137,7 +137,6 @@ void	 spool_close(struct spool_entry *);
 const char *spool_rcpt_state_name(enum spool_rcpt_state);
 int	 spool_state_load(const char *, struct spool_entry *, char **);
 int	 spool_state_write(const char *, const struct spool_entry *, char **);
-int	 spool_list(const char *, char ***, size_t *, char **);
 #define SPOOL_WINDOW	16384	/* ids listed at a time (runq, mailq) */
 int	 spool_list_oldest(const char *, size_t, int (*)(void *, const char *),
 	    void *, char *, char ***, size_t *, char **);

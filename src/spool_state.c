@@ -438,7 +438,7 @@ spool_rec_cmp(const void *a, const void *b)
 	return (strcmp(a, b));
 }
 
-/* n records (sorted by the caller) as spool_list()'s pointer array. */
+/* n records (sorted by the caller) as spool_list_oldest()'s array. */
 static char **
 spool_list_pack(const char *recs, size_t n)
 {
@@ -473,37 +473,6 @@ spool_list_open(const char *dir, char **cause)
 	return (d);
 }
 
-/* The ids in msg/, sorted (oldest first); names of other shapes are skipped. */
-int
-spool_list(const char *dir, char ***idsp, size_t *np, char **cause)
-{
-	DIR		*d;
-	struct dirent	*de;
-	char		*recs = NULL;
-	size_t		 n = 0, cap = 0;
-
-	*idsp = NULL;
-	*np = 0;
-	if ((d = spool_list_open(dir, cause)) == NULL)
-		return (*cause != NULL ? -1 : 0);
-	while ((de = readdir(d)) != NULL) {
-		if (!spool_id_valid(de->d_name))
-			continue;
-		if (n == cap) {
-			cap = cap == 0 ? 64 : cap * 2;
-			recs = xreallocarray(recs, cap, SPOOL_REC);
-		}
-		memcpy(recs + n++ * SPOOL_REC, de->d_name, SPOOL_REC);
-	}
-	closedir(d);
-	if (n > 0)
-		qsort(recs, n, SPOOL_REC, spool_rec_cmp);
-	*idsp = spool_list_pack(recs, n);
-	*np = n;
-	free(recs);
-	return (0);
-}
-
 /* Restore the max-heap of h[0..n) from i down (h[i] may be too small). */
 static void
 spool_heap_down(char *h, size_t n, size_t i)
@@ -536,11 +505,11 @@ spool_heap_up(char *h, size_t n, const char *id)
 }
 
 /*
- * Like spool_list(), but only the max oldest ids that skip(arg, id)
- * does not refuse: a queue run's window, so that its memory does not
- * grow with the queue (one readdir pass, a heap of max ids).  newest
- * (SPOOL_ID_LEN + 1 bytes) is raised to the newest id seen, refused or
- * not.
+ * The max oldest ids in msg/ that skip(arg, id) (if not NULL) does not
+ * refuse, sorted; names of other shapes are skipped.  One readdir pass
+ * and a heap of max ids: a queue run's or mailq's window, so that
+ * memory does not grow with the queue.  newest (SPOOL_ID_LEN + 1
+ * bytes) is raised to the newest id seen, refused or not.
  */
 int
 spool_list_oldest(const char *dir, size_t max,
@@ -580,7 +549,7 @@ spool_list_oldest(const char *dir, size_t max,
 	return (0);
 }
 
-/* Free what spool_list() or spool_list_oldest() returned. */
+/* Free what spool_list_oldest() returned. */
 void
 spool_list_free(char **ids, size_t n)
 {

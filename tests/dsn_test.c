@@ -451,10 +451,11 @@ ATF_TC_BODY(notify, tc)
 static size_t
 other_ids(const char *dir, const char *skip, char *out)
 {
-	char	**ids, *cause = NULL;
+	char	**ids, *cause = NULL, newest[SPOOL_ID_LEN + 1] = "";
 	size_t	  n, i, k = 0;
 
-	ATF_REQUIRE_EQ(spool_list(dir, &ids, &n, &cause), 0);
+	ATF_REQUIRE_EQ(spool_list_oldest(dir, SPOOL_WINDOW, NULL, NULL,
+	    newest, &ids, &n, &cause), 0);
 	for (i = 0; i < n; i++)
 		if (strcmp(ids[i], skip) != 0) {
 			strlcpy(out, ids[i], SPOOL_ID_LEN + 1);

@@ -220,6 +220,22 @@ not_accepted_body()
 	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" bob@example.net <in
 	one_line err '^mailferry: not accepted: cannot run .*/nonexistent/mailferry-queue: '
 
+	# The spool writer runs but mailferry-send cannot: in the
+	# background the message is queued all the same (exit 0, one line
+	# saying so); a queue run the caller waits for says why (71).
+	mkdir half
+	ln -s "$MF_BUILDDIR/src/mailferry-queue" half/mailferry-queue
+	n=$(ls spool/msg | wc -l)
+	atf_check -s exit:0 -o empty -e save:err \
+	    env MAILFERRY_LIBEXECDIR="$PWD/half" \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" -odb bob@example.net <in
+	one_line err '^mailferry: queued; cannot run .*/half/mailferry-send: No such file or directory$'
+	[ "$(ls spool/msg | wc -l)" -eq $((n + 1)) ] || atf_fail "not queued"
+	atf_check -s exit:71 -o empty -e save:err \
+	    env MAILFERRY_LIBEXECDIR="$PWD/half" \
+	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" -q
+	one_line err '^mailferry: cannot run .*/half/mailferry-send: No such file or directory$'
+
 	# -odi, the relay down: one line saying it stays queued.
 	atf_check -s exit:0 -o empty -e save:err \
 	    "$MF_SENDMAIL" -C "$PWD/mailferry.conf" -odi bob@example.net <in

@@ -1145,7 +1145,7 @@ ATF_TC_BODY(list_remove_quarantine, tc)
 	struct spool_entry	 e;
 	enum spool_error	 err;
 	char			*dir, *frame, ids[3][SPOOL_ID_LEN + 1], **list;
-	char			*cause = NULL, *path;
+	char			*cause = NULL, *path, newest[SPOOL_ID_LEN + 1] = "";
 	size_t			 flen, n, i;
 
 	dir = mkspool();
@@ -1158,7 +1158,8 @@ ATF_TC_BODY(list_remove_quarantine, tc)
 	put_file(dir, "msg", "0123456789abcdef", "x", 1);
 	put_file(dir, "msg", ".0123456789ABCDE", "x", 1);
 	put_file(dir, "msg", "0123456789ABCDEF0", "x", 1);
-	ATF_REQUIRE(spool_list(dir, &list, &n, &cause) == 0);
+	ATF_REQUIRE(spool_list_oldest(dir, SPOOL_WINDOW, NULL, NULL, newest,
+	    &list, &n, &cause) == 0);
 	free(cause);
 	cause = NULL;
 	ATF_REQUIRE_EQ(n, 3);
@@ -1191,7 +1192,8 @@ ATF_TC_BODY(list_remove_quarantine, tc)
 	free(cause);
 	cause = NULL;
 
-	ATF_REQUIRE(spool_list(dir, &list, &n, &cause) == 0);
+	ATF_REQUIRE(spool_list_oldest(dir, SPOOL_WINDOW, NULL, NULL, newest,
+	    &list, &n, &cause) == 0);
 	free(cause);
 	ATF_REQUIRE_EQ(n, 1);
 	ATF_CHECK_STREQ(list[0], ids[2]);
